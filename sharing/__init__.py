@@ -1,0 +1,53 @@
+"""sharing: book and share premises, equipment, staff time and expertise within a pole."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from sharing.config import load_config
+from sharing.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("SHARING_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    load_config(app, config)
+    init_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def init_extensions(app: Flask) -> None:
+    from sharing import accounts, database, errors, i18n  # noqa: F401  (accounts registers the user loader)
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app, babel)
+    errors.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from sharing.blueprints import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from sharing.cli import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)

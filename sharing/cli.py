@@ -1,0 +1,3 @@
+"""Command-line administration: `flask --app sharing …`."""
+
+COMMANDS = []

@@ -1,0 +1,98 @@
+"""Database plumbing: SQLite pragmas and write locks, time-zone aware UTC timestamps."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+from sharing.extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back time-zone aware.
+
+    SQLite has no time zones: values are stored as naive UTC text, which sorts and
+    compares correctly because every row uses the same zone and format.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            configure_sqlite(engine)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and transactions that begin when we say so.
+
+    pysqlite defers BEGIN until the first write, so a read-then-insert check would not be
+    atomic between processes. We take over BEGIN: deferred by default, IMMEDIATE (the
+    write lock, taken up front) for transactions opened by `write_transaction`.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the block in one transaction that holds the write lock on SQLite.
+
+    On PostgreSQL the caller takes row locks (`SELECT … FOR UPDATE`) inside the block.
+    Commits on success, rolls back on any exception. Any read-only transaction the
+    session had is closed first, so the lock is taken before anything is read.
+    """
+    session = db.session
+    session.commit()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def is_postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"

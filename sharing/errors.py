@@ -1,0 +1,19 @@
+"""Error pages for people and JSON errors for the API, never a bare 500 for bad input."""
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
+    if wants_json():
+        return jsonify(error=error.name.lower().replace(" ", "_"),
+                       message=error.description), error.code
+    return render_template("error.html", error=error), error.code
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)

@@ -1,0 +1,32 @@
+"""Language and timezone: French by default, English available; times shown per site."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, format_datetime, get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def select_timezone() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def local_time(value: datetime, timezone: str) -> datetime:
+    return value.astimezone(ZoneInfo(timezone))
+
+
+def init_app(app: Flask, babel: Babel) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["local_time"] = local_time

@@ -1,0 +1,393 @@
+"""The data model: sites, organisations, people, the shared resources and their bookings.
+
+Timestamps are stored in UTC (`UTCDateTime`) and shown in the site's timezone.
+Nothing that has been booked is ever deleted: resources are deactivated, bookings
+cancelled or rejected, so that feeds, reports and audits stay true.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from sharing.database import UTCDateTime, utcnow
+from sharing.extensions import db
+
+RESOURCE_KINDS = ("room", "equipment", "staff", "expertise")
+ROLES = ("member", "manager")
+LOCALES = ("fr", "en")
+VISIBILITIES = ("all", "listed")
+DELIVERY_MODES = ("on_site", "remote", "both")
+BOOKING_STATUSES = ("pending", "confirmed", "rejected", "cancelled")
+HOLDING_STATUSES = ("pending", "confirmed")
+TOKEN_PURPOSES = ("invite", "reset")
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Site(db.Model):
+    """A third place or territory where resources are; its timezone rules their hours."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+
+    resources: Mapped[list["Resource"]] = relationship(back_populates="site")
+
+    def __repr__(self) -> str:
+        return f"<Site {self.name}>"
+
+
+class Organisation(db.Model):
+    """A member structure of the pole: an association, a cooperative, a business…"""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_form: Mapped[str] = mapped_column(String(60), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
+    resources: Mapped[list["Resource"]] = relationship(back_populates="owner")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.slug}>"
+
+
+class User(UserMixin, db.Model):
+    __table_args__ = (
+        CheckConstraint(one_of("locale", LOCALES), name="locale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+# Addresses are stored lower-cased; this index makes uniqueness case-blind in any case.
+Index("uq_user_email_lower", func.lower(User.email), unique=True)
+
+
+class Membership(db.Model):
+    """A user belongs to an organisation as a `member` or a `manager`."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "organisation_id", name="uq_membership_user_org"),
+        CheckConstraint(one_of("role", ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+
+class ResourceTag(db.Model):
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class ResourceVisibility(db.Model):
+    """An organisation allowed to see and book a resource whose visibility is `listed`."""
+
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id"), primary_key=True, index=True
+    )
+
+
+class Resource(db.Model):
+    """Anything shared: premises, equipment, staff time or expertise; one booking engine."""
+
+    __table_args__ = (
+        CheckConstraint(one_of("kind", RESOURCE_KINDS), name="kind"),
+        CheckConstraint(one_of("visibility", VISIBILITIES), name="visibility"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        CheckConstraint("surface_m2 IS NULL OR surface_m2 > 0", name="surface_positive"),
+        CheckConstraint("weekly_hours IS NULL OR weekly_hours > 0", name="weekly_hours_positive"),
+        CheckConstraint(
+            "session_minutes IS NULL OR session_minutes > 0", name="session_minutes_positive"
+        ),
+        CheckConstraint(
+            "delivery_mode IS NULL OR " + one_of("delivery_mode", DELIVERY_MODES),
+            name="delivery_mode",
+        ),
+        CheckConstraint("min_duration_minutes >= 0", name="min_duration_nonnegative"),
+        CheckConstraint(
+            "max_duration_minutes IS NULL OR max_duration_minutes >= min_duration_minutes",
+            name="max_duration_above_min",
+        ),
+        CheckConstraint("slot_minutes > 0", name="slot_positive"),
+        CheckConstraint("buffer_minutes >= 0", name="buffer_nonnegative"),
+        CheckConstraint("min_notice_minutes >= 0", name="notice_nonnegative"),
+        CheckConstraint(
+            "max_advance_days IS NULL OR max_advance_days > 0", name="advance_positive"
+        ),
+        Index("ix_resource_kind_site_active", "kind", "site_id", "active"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    visibility: Mapped[str] = mapped_column(String(16), default="all")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # room
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    surface_m2: Mapped[int | None] = mapped_column(Integer)
+    accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    # equipment
+    pickup_place: Mapped[str] = mapped_column(String(200), default="")
+    licence_required: Mapped[str] = mapped_column(String(60), default="")
+    # staff and expertise: the person whose time is shared
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    weekly_hours: Mapped[int | None] = mapped_column(Integer)
+    # expertise
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    delivery_mode: Mapped[str | None] = mapped_column(String(16))
+    session_minutes: Mapped[int | None] = mapped_column(Integer)
+
+    # booking policy (times in the site's timezone)
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    min_duration_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    max_duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    max_advance_days: Mapped[int | None] = mapped_column(Integer)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    owner: Mapped[Organisation] = relationship(back_populates="resources")
+    site: Mapped[Site] = relationship(back_populates="resources")
+    person: Mapped[User | None] = relationship()
+    tag_links: Mapped[list[ResourceTag]] = relationship(
+        cascade="all, delete-orphan", order_by=ResourceTag.tag
+    )
+    tags: AssociationProxy[list[str]] = association_proxy(
+        "tag_links", "tag", creator=lambda tag: ResourceTag(tag=tag)
+    )
+    visibility_links: Mapped[list[ResourceVisibility]] = relationship(
+        cascade="all, delete-orphan"
+    )
+    visible_to_ids: AssociationProxy[list[int]] = association_proxy(
+        "visibility_links",
+        "organisation_id",
+        creator=lambda org_id: ResourceVisibility(organisation_id=org_id),
+    )
+    closures: Mapped[list["Closure"]] = relationship(
+        back_populates="resource", order_by="Closure.starts_at"
+    )
+
+    @property
+    def timezone(self) -> str:
+        return self.site.timezone
+
+    def __repr__(self) -> str:
+        return f"<Resource {self.kind} {self.slug}>"
+
+
+class Closure(db.Model):
+    """A one-off period when a resource cannot be booked: holidays, maintenance…"""
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="closure_interval"),
+        Index("ix_closure_resource_starts", "resource_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    resource: Mapped[Resource] = relationship(back_populates="closures")
+
+
+class Quota(db.Model):
+    """A fair share for one organisation: hours per week and/or month, for one resource
+    or for every resource of a kind."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "(resource_id IS NULL) <> (resource_kind IS NULL)", name="quota_one_scope"
+        ),
+        CheckConstraint(
+            "resource_kind IS NULL OR " + one_of("resource_kind", RESOURCE_KINDS),
+            name="quota_kind",
+        ),
+        CheckConstraint(
+            "max_hours_per_week IS NOT NULL OR max_hours_per_month IS NOT NULL",
+            name="quota_has_limit",
+        ),
+        CheckConstraint(
+            "max_hours_per_week IS NULL OR max_hours_per_week >= 0", name="quota_week_nonneg"
+        ),
+        CheckConstraint(
+            "max_hours_per_month IS NULL OR max_hours_per_month >= 0", name="quota_month_nonneg"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"), index=True)
+    resource_kind: Mapped[str | None] = mapped_column(String(16))
+    max_hours_per_week: Mapped[float | None] = mapped_column(db.Float)
+    max_hours_per_month: Mapped[float | None] = mapped_column(db.Float)
+
+    organisation: Mapped[Organisation] = relationship()
+    resource: Mapped[Resource | None] = relationship()
+
+
+class BookingSeries(db.Model):
+    """The recurrence that created a set of bookings; each occurrence is its own row."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rrule: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def new_uid() -> str:
+    return f"{uuid.uuid4()}@sharing"
+
+
+class Booking(db.Model):
+    """One resource, held by one organisation, for one interval. Never deleted."""
+
+    __table_args__ = (
+        CheckConstraint(one_of("status", BOOKING_STATUSES), name="status"),
+        CheckConstraint("ends_at > starts_at", name="booking_interval"),
+        CheckConstraint("blocks_until >= ends_at", name="booking_buffer"),
+        CheckConstraint("quantity > 0", name="booking_quantity_positive"),
+        # The engine's overlap queries: one resource, a window of start times.
+        Index("ix_booking_resource_starts", "resource_id", "starts_at"),
+        Index("ix_booking_organisation_starts", "organisation_id", "starts_at"),
+        Index("ix_booking_starts", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(80), unique=True, default=new_uid)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # ends_at plus the resource's changeover buffer at the time of booking
+    blocks_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="confirmed")
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("booking_series.id"), index=True)
+    # bookings made together (room + projector + facilitator) share a group
+    group_uid: Mapped[str | None] = mapped_column(String(40), index=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(String(500), default="")
+
+    resource: Mapped[Resource] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    series: Mapped[BookingSeries | None] = relationship()
+
+    @property
+    def holds_capacity(self) -> bool:
+        return self.status in HOLDING_STATUSES
+
+
+class ApiToken(db.Model):
+    """A personal bearer token for the JSON API; only its hash is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AccountToken(db.Model):
+    """A single-use, expiring link sent by e-mail: an invitation or a password reset."""
+
+    __table_args__ = (
+        CheckConstraint(one_of("purpose", TOKEN_PURPOSES), name="purpose"),
+        CheckConstraint("role IS NULL OR " + one_of("role", ROLES), name="token_role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    role: Mapped[str | None] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])

@@ -1,0 +1,133 @@
+"""Who may do what. Views, the API and the engine ask here and nowhere else.
+
+Platform admins (the pole's coordinator) manage sites and organisations; managers manage
+their organisation's members and resources; members see the shared catalogue and book
+on behalf of their organisations.
+"""
+
+from sqlalchemy import and_, exists, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from sharing.extensions import db
+from sharing.models import Booking, Organisation, Resource, ResourceVisibility, User
+
+
+def is_admin(user: User | None) -> bool:
+    return bool(user and user.is_authenticated and user.active and user.is_admin)
+
+
+def role_in(user: User | None, organisation: Organisation | int) -> str | None:
+    """The user's role in the organisation (`member`, `manager`) or None."""
+    if not user or not user.is_authenticated:
+        return None
+    org_id = organisation if isinstance(organisation, int) else organisation.id
+    for membership in user.memberships:
+        if membership.organisation_id == org_id:
+            return membership.role
+    return None
+
+
+def is_member(user: User | None, organisation: Organisation | int) -> bool:
+    return role_in(user, organisation) is not None
+
+
+def is_manager(user: User | None, organisation: Organisation | int) -> bool:
+    return role_in(user, organisation) == "manager"
+
+
+def can_manage_sites(user: User | None) -> bool:
+    return is_admin(user)
+
+
+def can_manage_organisations(user: User | None) -> bool:
+    return is_admin(user)
+
+
+def can_manage(user: User | None, organisation: Organisation | int) -> bool:
+    """Manage an organisation's members, resources, quotas and approvals."""
+    return is_admin(user) or is_manager(user, organisation)
+
+
+def can_manage_resource(user: User | None, resource: Resource) -> bool:
+    return can_manage(user, resource.owner_organisation_id)
+
+
+def can_create_resource_for(user: User | None, organisation: Organisation) -> bool:
+    return organisation.active and can_manage(user, organisation)
+
+
+def managed_organisations(user: User | None) -> list[Organisation]:
+    """Organisations on whose behalf the user may publish resources."""
+    if is_admin(user):
+        return list(db.session.scalars(select(Organisation).where(Organisation.active)))
+    if not user or not user.is_authenticated:
+        return []
+    return [m.organisation for m in user.memberships
+            if m.role == "manager" and m.organisation.active]
+
+
+def bookable_organisations(user: User | None) -> list[Organisation]:
+    """Organisations on whose behalf the user may book."""
+    if not user or not user.is_authenticated:
+        return []
+    return [m.organisation for m in user.memberships if m.organisation.active]
+
+
+def is_visible_to_organisation(resource: Resource, organisation_id: int) -> bool:
+    if resource.visibility == "all" or resource.owner_organisation_id == organisation_id:
+        return True
+    return organisation_id in resource.visible_to_ids
+
+
+def can_see_resource(user: User | None, resource: Resource) -> bool:
+    if is_admin(user) or (user and can_manage_resource(user, resource)):
+        return True
+    if not resource.active or not user or not user.is_authenticated:
+        return False
+    return any(is_visible_to_organisation(resource, m.organisation_id) for m in user.memberships)
+
+
+def can_book(user: User | None, resource: Resource, organisation: Organisation | int) -> bool:
+    """Book the resource on behalf of the organisation."""
+    org_id = organisation if isinstance(organisation, int) else organisation.id
+    org = organisation if isinstance(organisation, Organisation) else db.session.get(
+        Organisation, org_id)
+    return bool(
+        resource.active and org and org.active and is_member(user, org_id)
+        and user.active and is_visible_to_organisation(resource, org_id)
+    )
+
+
+def can_see_booking_details(user: User | None, booking: Booking) -> bool:
+    """Title, note and who booked: for the booking organisation and the resource's owners."""
+    return (is_admin(user) or is_member(user, booking.organisation_id)
+            or can_manage(user, booking.resource.owner_organisation_id))
+
+
+def can_cancel_booking(user: User | None, booking: Booking) -> bool:
+    return booking.holds_capacity and (
+        (user is not None and booking.user_id == getattr(user, "id", None))
+        or can_manage(user, booking.organisation_id)
+        or can_manage(user, booking.resource.owner_organisation_id)
+    )
+
+
+def can_decide_booking(user: User | None, booking: Booking) -> bool:
+    """Approve or reject a pending request: the resource owner's managers."""
+    return booking.status == "pending" and can_manage(
+        user, booking.resource.owner_organisation_id)
+
+
+def visible_resources_clause(user: User | None) -> ColumnElement[bool]:
+    """SQL filter: the resources this user may see in the catalogue."""
+    if is_admin(user):
+        return true()
+    memberships = user.memberships if user and user.is_authenticated else []
+    org_ids = [m.organisation_id for m in memberships]
+    managed_ids = [m.organisation_id for m in memberships if m.role == "manager"]
+    listed = exists().where(
+        ResourceVisibility.resource_id == Resource.id,
+        ResourceVisibility.organisation_id.in_(org_ids),
+    )
+    shared = or_(Resource.visibility == "all", Resource.owner_organisation_id.in_(org_ids), listed)
+    return or_(Resource.owner_organisation_id.in_(managed_ids), and_(Resource.active, shared))
