@@ -1,0 +1,1 @@
+"""WTForms forms, one module per area; validation messages are shown beside each field."""
