@@ -1,0 +1,63 @@
+"""Personal bearer tokens for the JSON API: shown once, stored only as a hash, revocable."""
+
+import hashlib
+import secrets
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from sharing.database import utcnow
+from sharing.extensions import db
+from sharing.models import ApiToken, User
+from sharing.validation import InvalidInput
+
+NAME_MAX_LENGTH = 100
+
+
+def hash_secret(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_secret() -> tuple[str, str]:
+    """A fresh random secret and the hash under which it is stored."""
+    raw = secrets.token_urlsafe(32)
+    return raw, hash_secret(raw)
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Add a token to the session (the caller commits); the raw value is returned once."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput(name=_("Give the token a name."))
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput(name=_("At most %(n)d characters.", n=NAME_MAX_LENGTH))
+    raw, token_hash = new_secret()
+    token = ApiToken(user=user, name=name, token_hash=token_hash)
+    db.session.add(token)
+    return token, raw
+
+
+def find_user_by_api_token(raw: str) -> User | None:
+    """The active owner of a live token, noting when it was last used."""
+    if not raw:
+        return None
+    token = db.session.scalar(select(ApiToken).where(
+        ApiToken.token_hash == hash_secret(raw), ApiToken.revoked_at.is_(None)))
+    if token is None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
+
+
+def get_api_tokens(user: User) -> list[ApiToken]:
+    """The user's live tokens, newest first."""
+    return list(db.session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_api_token(token: ApiToken) -> None:
+    """Stop the token working; the row stays as a record (the caller commits)."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
