@@ -1,0 +1,119 @@
+"""A resource's booking policy: opening hours and the numeric rules, validated.
+
+Opening hours are weekly ranges per weekday in the site's local time, stored as
+`{"mon": [["08:00", "12:00"], ["13:30", "18:00"]], …, "sun": []}`. No range on any
+day means the resource can be booked at any time.
+"""
+
+import re
+from typing import Any
+
+from flask_babel import gettext as _
+
+from sharing.validation import InvalidInput
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+MINUTES_PER_DAY = 24 * 60
+# Bookings longer than this are refused whatever the policy: it bounds the overlap
+# queries (a booking found overlapping must start at most this long before the window).
+LONGEST_BOOKING_MINUTES = 31 * MINUTES_PER_DAY
+LONGEST_BUFFER_MINUTES = MINUTES_PER_DAY
+
+NUMERIC_RULES = {
+    # field: (smallest allowed, largest allowed, may be empty)
+    "min_duration_minutes": (0, LONGEST_BOOKING_MINUTES, False),
+    "max_duration_minutes": (1, LONGEST_BOOKING_MINUTES, True),
+    "slot_minutes": (1, MINUTES_PER_DAY, False),
+    "buffer_minutes": (0, LONGEST_BUFFER_MINUTES, False),
+    "min_notice_minutes": (0, 366 * MINUTES_PER_DAY, False),
+    "max_advance_days": (1, 3 * 366, True),
+}
+
+
+def clock_to_minutes(value: str) -> int:
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def minutes_to_clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def validate_ranges(day: str, ranges: Any) -> list[list[str]]:
+    """One weekday's ranges: well-formed clock times, each start before its end, no overlap."""
+    error = InvalidInput(opening_hours=_(
+        "%(day)s: give ranges as HH:MM-HH:MM, each ending after it starts, without overlap.",
+        day=day))
+    if not isinstance(ranges, list):
+        raise error
+    spans = []
+    for pair in ranges:
+        if not (isinstance(pair, list | tuple) and len(pair) == 2
+                and all(isinstance(t, str) and CLOCK.match(t) for t in pair)):
+            raise error
+        spans.append((clock_to_minutes(pair[0]), clock_to_minutes(pair[1])))
+    spans.sort()
+    if any(start >= end for start, end in spans) or any(
+            spans[i][1] > spans[i + 1][0] for i in range(len(spans) - 1)):
+        raise error
+    return [[minutes_to_clock(start), minutes_to_clock(end)] for start, end in spans]
+
+
+def validate_opening_hours(value: Any) -> dict[str, list[list[str]]]:
+    """Normalise opening hours: every weekday present, ranges sorted; refuse anything else."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict) or set(value) - set(WEEKDAYS):
+        raise InvalidInput(opening_hours=_("Use the weekdays %(days)s as keys.",
+                                           days=", ".join(WEEKDAYS)))
+    return {day: validate_ranges(day, value.get(day, [])) for day in WEEKDAYS}
+
+
+def parse_ranges_line(day: str, text: str) -> list[list[str]]:
+    """Read "08:00-12:00, 13:30-18:00" as typed in a form; an empty line means closed."""
+    pairs = [part.strip() for part in text.split(",") if part.strip()]
+    return validate_ranges(day, [[t.strip() for t in pair.split("-", 1)] for pair in pairs])
+
+
+def format_ranges_line(ranges: list[list[str]]) -> str:
+    return ", ".join(f"{start}-{end}" for start, end in ranges)
+
+
+def has_opening_hours(opening_hours: dict[str, list[list[str]]] | None) -> bool:
+    return bool(opening_hours) and any(opening_hours.get(day) for day in WEEKDAYS)
+
+
+def weekly_minutes(opening_hours: dict[str, list[list[str]]], weekday: int
+                   ) -> list[tuple[int, int]]:
+    """The open spans of a weekday (0 = Monday) as minutes since local midnight."""
+    return [(clock_to_minutes(a), clock_to_minutes(b))
+            for a, b in opening_hours.get(WEEKDAYS[weekday], [])]
+
+
+def validate_policy(fields: dict[str, Any]) -> dict[str, Any]:
+    """Check the numeric rules among `fields` (others pass through untouched)."""
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(fields)
+    for name, (low, high, optional) in NUMERIC_RULES.items():
+        if name not in fields:
+            continue
+        value = fields[name]
+        if value is None and optional:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors.setdefault(name, []).append(
+                _("Enter a whole number between %(low)s and %(high)s.", low=low, high=high))
+    low = cleaned.get("min_duration_minutes")
+    high = cleaned.get("max_duration_minutes")
+    if not errors and low is not None and high is not None and high < low:
+        errors.setdefault("max_duration_minutes", []).append(
+            _("The longest booking cannot be shorter than the shortest."))
+    if "opening_hours" in fields:
+        try:
+            cleaned["opening_hours"] = validate_opening_hours(fields["opening_hours"])
+        except InvalidInput as error:
+            errors.update(error.fields)
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
