@@ -38,9 +38,9 @@ def test_revoked_unknown_and_inactive_tokens_find_nobody(create_user):
     assert find_user_by_api_token("") is None
 
 
-def test_api_token_needs_a_name(create_user):
+def test_api_token_needs_a_name(app, create_user):
     user = create_user()
-    with pytest.raises(InvalidInput) as error:
+    with app.test_request_context(), pytest.raises(InvalidInput) as error:
         create_api_token(user, "  ")
     assert "name" in error.value.fields
     assert db.session.scalars(select(ApiToken)).all() == []
