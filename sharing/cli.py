@@ -1,3 +1,131 @@
-"""Command-line administration: `flask --app sharing …`."""
+"""Command-line administration: `flask --app sharing …`.
 
-COMMANDS = []
+Each command parses its arguments, calls a service and commits. The created object's id
+(or the token) is the last line it prints, so that scripts can capture it; bad input
+exits non-zero with the reason on stderr, having written nothing.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
+
+from sharing import accounts, api_tokens, demo, organisations
+from sharing.extensions import db
+from sharing.models import ROLES, Organisation, User
+from sharing.validation import InvalidInput
+
+
+@contextmanager
+def saving() -> Iterator[None]:
+    """Commit what the block adds, or write nothing and exit with the reason."""
+    # A terminal has no browser to pick a language from: speak the installation's own.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        try:
+            yield
+            db.session.commit()
+        except BaseException as error:
+            db.session.rollback()
+            if isinstance(error, InvalidInput):
+                raise click.ClickException(str(error)) from None
+            raise
+
+
+def organisation_with_slug(slug: str) -> Organisation:
+    organisation = organisations.find_organisation_by_slug(slug)
+    if organisation is None:
+        raise click.ClickException(f"No organisation with the identifier {slug!r}.")
+    return organisation
+
+
+def user_with_email(email: str) -> User:
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail address {email!r}.")
+    return user
+
+
+site_commands = AppGroup("site", help="Sites: the third places where resources are.")
+
+
+@site_commands.command("create")
+@click.argument("name")
+@click.option("--timezone", default="Europe/Paris", show_default=True)
+@click.option("--address", default="")
+def create_site(name: str, timezone: str, address: str) -> None:
+    """Add a site; prints its id."""
+    with saving():
+        site = organisations.create_site(name, timezone, address)
+    click.echo(f"Created site {site.name} ({site.timezone}).")
+    click.echo(site.id)
+
+
+org_commands = AppGroup("org", help="Member organisations of the pole.")
+
+
+@org_commands.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--legal-form", default="", help="Association, SCOP, SCIC…")
+def create_organisation(slug: str, name: str, legal_form: str) -> None:
+    """Add a member organisation identified by SLUG; prints its id."""
+    with saving():
+        organisation = organisations.create_organisation(slug, name, legal_form)
+    click.echo(f"Created organisation {organisation.slug} ({organisation.name}).")
+    click.echo(organisation.id)
+
+
+user_commands = AppGroup("user", help="People who sign in.")
+
+
+@user_commands.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Asked for when omitted, so that it stays out of the shell history.")
+@click.option("--org", "org_slug", help="Make the user a member of this organisation.")
+@click.option("--role", type=click.Choice(ROLES), help="Role in --org (default: member).")
+@click.option("--admin", is_flag=True, help="Platform admin: the pole's coordinator.")
+def create_user(email: str, name: str, password: str, org_slug: str | None, role: str | None,
+                admin: bool) -> None:
+    """Add a user with the address EMAIL; prints their id."""
+    if role and not org_slug:
+        raise click.UsageError("--role needs --org.")
+    with saving():
+        organisation = organisation_with_slug(org_slug) if org_slug else None
+        accounts.check_new_password(password)
+        user = accounts.create_user(email, name, password, is_admin=admin)
+        if organisation:
+            organisations.add_member(user, organisation, role or "member")
+    click.echo(f"Created user {user.email}.")
+    click.echo(user.id)
+
+
+token_commands = AppGroup("token", help="Bearer tokens for the JSON API.")
+
+
+@token_commands.command("create")
+@click.argument("email")
+@click.option("--name", default="Command line", show_default=True,
+              help="What the token is for, as its owner will see it.")
+def create_token(email: str, name: str) -> None:
+    """Make an API token for the user with the address EMAIL; prints the token once."""
+    with saving():
+        _token, raw = api_tokens.create_api_token(user_with_email(email), name)
+    click.echo(f"API token for {email}; it is shown only this once:")
+    click.echo(raw)
+
+
+@click.command("demo")
+@with_appcontext
+def load_demo() -> None:
+    """Load the demo pole; running it again adds only what is missing."""
+    with saving():
+        report = demo.load()
+    click.echo(report)
+
+
+COMMANDS = [site_commands, org_commands, user_commands, token_commands, load_demo]
