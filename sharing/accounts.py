@@ -1,11 +1,30 @@
 """People and their organisations: look-ups, sign-in, invitations, password resets."""
 
+from datetime import timedelta
+from functools import cache
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from sharing.database import utcnow
 from sharing.extensions import db, login_manager
-from sharing.models import User
+from sharing.mail import send_mail
+from sharing.models import LOCALES, ROLES, AccountToken, Organisation, User
+from sharing.organisations import add_member, is_valid_timezone
+from sharing.permissions import is_member
+from sharing.tokens import (
+    consume_account_token,
+    get_usable_account_token,
+    issue_account_token,
+    withdraw_account_tokens,
+)
 from sharing.validation import InvalidInput
+
+PASSWORD_MIN_LENGTH = 10
+NAME_MAX_LENGTH = 120
 
 
 def normalise_email(email: str) -> str:
@@ -20,21 +39,167 @@ def find_user_by_email(email: str) -> User | None:
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    # A deactivated account loses its open sessions too.
+    return user if user and user.active else None
+
+
+def check_email(email: str) -> str:
+    """The address in its stored form, or InvalidInput."""
+    email = normalise_email(email)
+    local, _at, domain = email.partition("@")
+    if not local or "." not in domain or " " in email or len(email) > 254:
+        raise InvalidInput(email=_("Enter a valid e-mail address."))
+    return email
+
+
+def check_display_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise InvalidInput(name=_("A name is required."))
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput(name=_("At most %(n)d characters.", n=NAME_MAX_LENGTH))
+    return name
+
+
+def check_new_password(password: str, field: str = "password") -> None:
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise InvalidInput({field: [_("At least %(n)d characters.", n=PASSWORD_MIN_LENGTH)]})
 
 
 def create_user(email: str, name: str, password: str | None, *, is_admin: bool = False,
                 locale: str = "fr") -> User:
     """Add a user to the session (the caller commits); refuses a taken address."""
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
-        raise InvalidInput(email=_("Enter a valid e-mail address."))
+    email = check_email(email)
     if find_user_by_email(email):
         raise InvalidInput(email=_("A user with this e-mail address already exists."))
-    if not name.strip():
-        raise InvalidInput(name=_("A name is required."))
-    user = User(email=email, display_name=name.strip(), is_admin=is_admin, locale=locale)
+    user = User(email=email, display_name=check_display_name(name), is_admin=is_admin,
+                locale=locale)
     if password is not None:
         user.set_password(password)
     db.session.add(user)
     return user
+
+
+@cache
+def _decoy_hash() -> str:
+    return generate_password_hash("decoy password")
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this address and password; None says nothing about which failed."""
+    user = find_user_by_email(email)
+    if user is None:
+        # Spend the time a real check costs, so response times reveal no addresses.
+        check_password_hash(_decoy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+def update_profile(user: User, name: str, locale: str, timezone: str) -> None:
+    fields: dict[str, list[str]] = {}
+    if locale not in LOCALES:
+        fields["locale"] = [_("Choose a language from the list.")]
+    if not is_valid_timezone(timezone):
+        fields["timezone"] = [_("Unknown timezone %(tz)s.", tz=timezone)]
+    try:
+        name = check_display_name(name)
+    except InvalidInput as error:
+        fields.update(error.fields)
+    if fields:
+        raise InvalidInput(fields)
+    user.display_name, user.locale, user.timezone = name, locale, timezone
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise InvalidInput(current_password=_("This is not your current password."))
+    check_new_password(new, "new_password")
+    user.set_password(new)
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link if an active account has this address; silent otherwise."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    _token, raw = issue_account_token("reset", user.email, timedelta(hours=hours), user=user)
+    link = url_for("auth.reset_password", token=raw, _external=True)
+    with force_locale(user.locale):
+        send_mail(user.email, _("Reset your password"),
+                  render_template("mail/password_reset.txt", user=user, link=link,
+                                  hours=hours))
+
+
+def get_reset_token_user(raw: str) -> User:
+    """The user a usable reset link belongs to; raises UnusableLink otherwise."""
+    return get_usable_account_token("reset", raw).user
+
+
+def reset_password(raw: str, password: str) -> User:
+    """Set a new password through a reset link, which then stops working with its siblings."""
+    token = get_usable_account_token("reset", raw)
+    check_new_password(password)
+    consume_account_token(token)
+    withdraw_account_tokens("reset", token.user)
+    token.user.set_password(password)
+    return token.user
+
+
+def invite_to_organisation(organisation: Organisation, email: str, role: str,
+                           invited_by: User) -> AccountToken:
+    """E-mail a single-use link that makes the address a member (the caller commits)."""
+    email = check_email(email)
+    if role not in ROLES:
+        raise InvalidInput(role=_("Choose member or manager."))
+    invitee = find_user_by_email(email)
+    if invitee is not None and is_member(invitee, organisation):
+        raise InvalidInput(email=_("This person is already a member of the organisation."))
+    days = current_app.config["INVITATION_DAYS"]
+    token, raw = issue_account_token("invite", email, timedelta(days=days),
+                                     organisation=organisation, role=role,
+                                     created_by_id=invited_by.id)
+    link = url_for("auth.invitation", token=raw, _external=True)
+    locale = invitee.locale if invitee else current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        send_mail(email, _("Invitation to join %(org)s", org=organisation.name),
+                  render_template("mail/invitation.txt", organisation=organisation,
+                                  invited_by=invited_by, link=link, days=days, role=role))
+    return token
+
+
+def get_invitation(raw: str) -> AccountToken:
+    """A usable invitation; raises UnusableLink otherwise."""
+    return get_usable_account_token("invite", raw)
+
+
+def accept_invitation(raw: str, user: User) -> AccountToken:
+    """Add the invited user to the organisation; the link then stops working."""
+    token = get_invitation(raw)
+    if normalise_email(user.email) != token.email:
+        raise InvalidInput(email=_("This invitation was sent to another address."))
+    consume_account_token(token)
+    add_member(user, token.organisation, token.role or "member")
+    return token
+
+
+def join_by_invitation(raw: str, name: str, password: str) -> User:
+    """Create the invited person's account and membership in one go."""
+    token = get_invitation(raw)
+    check_new_password(password)
+    user = create_user(token.email, name, password)
+    accept_invitation(raw, user)
+    return user
+
+
+def get_pending_invitations(organisation: Organisation) -> list[AccountToken]:
+    """Invitations sent and neither used nor expired yet, newest first."""
+    return list(db.session.scalars(
+        select(AccountToken)
+        .where(AccountToken.purpose == "invite",
+               AccountToken.organisation_id == organisation.id,
+               AccountToken.used_at.is_(None), AccountToken.expires_at > utcnow())
+        .order_by(AccountToken.created_at.desc())))

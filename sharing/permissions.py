@@ -131,3 +131,14 @@ def visible_resources_clause(user: User | None) -> ColumnElement[bool]:
     )
     shared = or_(Resource.visibility == "all", Resource.owner_organisation_id.in_(org_ids), listed)
     return or_(Resource.owner_organisation_id.in_(managed_ids), and_(Resource.active, shared))
+
+
+def can_see_members(user: User | None, organisation: Organisation) -> bool:
+    """Who belongs to an organisation, and in which role: its members and the coordinator."""
+    return is_admin(user) or is_member(user, organisation)
+
+
+def can_manage_members(user: User | None, organisation: Organisation) -> bool:
+    """Invite, change roles, remove: the coordinator, or managers while the organisation
+    is active (a deactivated organisation is frozen, not deleted)."""
+    return is_admin(user) or (organisation.active and is_manager(user, organisation))

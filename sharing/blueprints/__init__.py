@@ -1,5 +1,15 @@
 """One blueprint per area; this list is the application's table of contents."""
 
+from sharing.blueprints.account import bp as account
+from sharing.blueprints.admin import bp as admin
+from sharing.blueprints.auth import bp as auth
 from sharing.blueprints.main import bp as main
+from sharing.blueprints.orgs import bp as orgs
 
-BLUEPRINTS = [main]
+BLUEPRINTS = [
+    main,
+    auth,
+    account,
+    orgs,
+    admin,
+]

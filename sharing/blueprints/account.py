@@ -1,0 +1,87 @@
+"""The signed-in person's own settings: profile, password, API tokens."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from sharing.accounts import change_password, update_profile
+from sharing.api_tokens import create_api_token, get_api_tokens, revoke_api_token
+from sharing.extensions import db
+from sharing.forms.accounts import (
+    ActionForm,
+    ApiTokenForm,
+    ChangePasswordForm,
+    ProfileForm,
+    save_form,
+)
+from sharing.models import ApiToken
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+FORM_ERROR = 422
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Every page here is about the signed-in person."""
+
+
+# Three forms share the page: prefixes keep their field names and ids apart.
+def render_page(status: int = 200, new_token: str | None = None, **forms: FlaskForm):
+    forms.setdefault("profile_form", ProfileForm(
+        formdata=None, prefix="profile", name=current_user.display_name,
+        locale=current_user.locale, timezone=current_user.timezone))
+    forms.setdefault("password_form", ChangePasswordForm(formdata=None, prefix="password"))
+    forms.setdefault("token_form", ApiTokenForm(formdata=None, prefix="token"))
+    return render_template("account/index.html", tokens=get_api_tokens(current_user),
+                           revoke_form=ActionForm(), new_token=new_token, **forms), status
+
+
+@bp.get("/")
+def index():
+    return render_page()
+
+
+@bp.post("/profile")
+def profile():
+    form = ProfileForm(prefix="profile")
+    saved, _none = save_form(form, lambda: update_profile(
+        current_user, form.name.data, form.locale.data, form.timezone.data))
+    if not saved:
+        return render_page(FORM_ERROR, profile_form=form)
+    flash(_("Your profile is saved."), "info")
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/password")
+def password():
+    form = ChangePasswordForm(prefix="password")
+    saved, _none = save_form(form, lambda: change_password(
+        current_user, form.current_password.data, form.new_password.data))
+    if not saved:
+        return render_page(FORM_ERROR, password_form=form)
+    flash(_("Your password is changed."), "info")
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/tokens")
+def create_token():
+    form = ApiTokenForm(prefix="token")
+    saved, created = save_form(form, lambda: create_api_token(current_user, form.name.data))
+    if not saved:
+        return render_page(FORM_ERROR, token_form=form)
+    # Shown in this response only: it is stored hashed and cannot be displayed again.
+    return render_page(new_token=created[1])
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id or token.revoked_at is not None:
+        abort(404)
+    revoke_api_token(token)
+    db.session.commit()
+    flash(_("The token “%(name)s” no longer works.", name=token.name), "info")
+    return redirect(url_for("account.index"))

@@ -1,0 +1,127 @@
+"""The coordinator's administration: sites and member organisations."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from sharing.extensions import db
+from sharing.forms.accounts import ActionForm, save_form
+from sharing.forms.admin import OrganisationForm, SiteForm
+from sharing.models import Organisation, Resource, Site, User
+from sharing.organisations import (
+    create_organisation,
+    create_site,
+    get_organisations,
+    get_sites,
+    set_organisation_active,
+    update_organisation,
+    update_site,
+)
+from sharing.permissions import can_manage_organisations, can_manage_sites
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+FORM_ERROR = 422
+
+
+@bp.before_request
+@login_required
+def require_admin() -> None:
+    # Sites and organisations are the two things administered here, both by the coordinator.
+    if not (can_manage_sites(current_user) and can_manage_organisations(current_user)):
+        abort(403)
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@bp.get("/")
+def index():
+    counts = {"sites": count(Site), "organisations": count(Organisation),
+              "users": count(User), "resources": count(Resource)}
+    return render_template("admin/index.html", counts=counts)
+
+
+def render_form_page(form, title: str):
+    status = FORM_ERROR if form.is_submitted() else 200
+    return render_template("admin/form.html", form=form, title=title), status
+
+
+@bp.get("/sites/")
+def sites():
+    return render_template("admin/sites.html", sites=get_sites())
+
+
+@bp.route("/sites/new", methods=["GET", "POST"])
+def new_site():
+    form = SiteForm()
+    saved, _site = save_form(form, lambda: create_site(form.name.data, form.timezone.data,
+                                                       form.address.data))
+    if saved:
+        flash(_("Site created."), "info")
+        return redirect(url_for("admin.sites"))
+    return render_form_page(form, _("New site"))
+
+
+@bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
+def edit_site(site_id: int):
+    site = db.get_or_404(Site, site_id)
+    form = SiteForm(obj=site)
+    saved, _none = save_form(form, lambda: update_site(site, form.name.data,
+                                                       form.timezone.data, form.address.data))
+    if saved:
+        flash(_("Site saved."), "info")
+        return redirect(url_for("admin.sites"))
+    return render_form_page(form, _("Edit the site %(name)s", name=site.name))
+
+
+@bp.get("/organisations/")
+def organisations():
+    return render_template("admin/organisations.html", organisations=get_organisations(),
+                           action_form=ActionForm())
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+def new_organisation():
+    form = OrganisationForm()
+    saved, _org = save_form(form, lambda: create_organisation(
+        form.slug.data, form.name.data, form.legal_form.data))
+    if saved:
+        flash(_("Organisation created. Invite its first manager from its page."), "info")
+        return redirect(url_for("admin.organisations"))
+    return render_form_page(form, _("New organisation"))
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+def edit_organisation(organisation_id: int):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    form = OrganisationForm(obj=organisation)
+    saved, _none = save_form(form, lambda: update_organisation(
+        organisation, form.slug.data, form.name.data, form.legal_form.data))
+    if saved:
+        flash(_("Organisation saved."), "info")
+        return redirect(url_for("admin.organisations"))
+    return render_form_page(form, _("Edit the organisation %(name)s", name=organisation.name))
+
+
+@bp.post("/organisations/<int:organisation_id>/deactivate")
+def deactivate_organisation(organisation_id: int):
+    return switch_organisation(organisation_id, active=False)
+
+
+@bp.post("/organisations/<int:organisation_id>/reactivate")
+def reactivate_organisation(organisation_id: int):
+    return switch_organisation(organisation_id, active=True)
+
+
+def switch_organisation(organisation_id: int, active: bool):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    set_organisation_active(organisation, active)
+    db.session.commit()
+    if active:
+        flash(_("%(name)s is active again.", name=organisation.name), "info")
+    else:
+        flash(_("%(name)s is deactivated; its data is kept.", name=organisation.name), "info")
+    return redirect(url_for("admin.organisations"))

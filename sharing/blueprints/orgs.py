@@ -1,0 +1,126 @@
+"""Member organisations as their people see them: who belongs, inviting, roles."""
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from sharing.accounts import get_pending_invitations, invite_to_organisation
+from sharing.extensions import db
+from sharing.forms.accounts import ActionForm, InviteForm, RoleForm, save_form
+from sharing.models import Membership, Organisation
+from sharing.organisations import (
+    change_role,
+    find_membership,
+    find_organisation_by_slug,
+    get_members,
+    get_user_organisations,
+    remove_member,
+)
+from sharing.permissions import can_manage_members, can_see_members
+from sharing.validation import InvalidInput
+
+bp = Blueprint("orgs", __name__, url_prefix="/organisations")
+
+FORM_ERROR = 422
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Organisations are shown to signed-in people only."""
+
+
+def get_visible_organisation_or_404(slug: str) -> Organisation:
+    """Outsiders get 404, as if it did not exist: membership lists are not public."""
+    organisation = find_organisation_by_slug(slug)
+    if organisation is None or not can_see_members(current_user, organisation):
+        abort(404)
+    return organisation
+
+
+def get_managed_organisation(slug: str) -> Organisation:
+    organisation = get_visible_organisation_or_404(slug)
+    if not can_manage_members(current_user, organisation):
+        abort(403)
+    return organisation
+
+
+def get_membership_or_404(organisation: Organisation, membership_id: int) -> Membership:
+    membership = find_membership(organisation, membership_id)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def render_detail(organisation: Organisation, invite_form: InviteForm | None = None,
+                  status: int = 200):
+    manages = can_manage_members(current_user, organisation)
+    return render_template(
+        "orgs/detail.html", organisation=organisation, members=get_members(organisation),
+        manages=manages, invite_form=invite_form or InviteForm(formdata=None),
+        invitations=get_pending_invitations(organisation) if manages else [],
+        role_form_for=lambda m: RoleForm(formdata=None, prefix=f"m{m.id}", role=m.role),
+        action_form=ActionForm()), status
+
+
+@bp.get("/")
+def index():
+    return render_template("orgs/index.html",
+                           organisations=get_user_organisations(current_user))
+
+
+@bp.get("/<slug>/")
+def detail(slug: str):
+    return render_detail(get_visible_organisation_or_404(slug))
+
+
+def apply(change: Callable[[], None]) -> bool:
+    """Commit the change, or roll back and flash why it was refused."""
+    try:
+        change()
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        for messages in error.fields.values():
+            for message in messages:
+                flash(message, "error")
+        return False
+    return True
+
+
+@bp.post("/<slug>/invite")
+def invite(slug: str):
+    organisation = get_managed_organisation(slug)
+    form = InviteForm()
+    saved, _token = save_form(form, lambda: invite_to_organisation(
+        organisation, form.email.data, form.role.data, current_user))
+    if saved:
+        flash(_("Invitation sent to %(email)s.", email=form.email.data), "info")
+        return redirect(url_for("orgs.detail", slug=slug))
+    return render_detail(organisation, form, FORM_ERROR)
+
+
+@bp.post("/<slug>/members/<int:membership_id>/role")
+def set_role(slug: str, membership_id: int):
+    organisation = get_managed_organisation(slug)
+    membership = get_membership_or_404(organisation, membership_id)
+    form = RoleForm(prefix=f"m{membership.id}")
+    if not form.validate_on_submit():
+        abort(400)
+    if not apply(lambda: change_role(membership, form.role.data)):
+        return render_detail(organisation, status=FORM_ERROR)
+    flash(_("Role changed."), "info")
+    return redirect(url_for("orgs.detail", slug=slug))
+
+
+@bp.post("/<slug>/members/<int:membership_id>/remove")
+def remove(slug: str, membership_id: int):
+    organisation = get_managed_organisation(slug)
+    membership = get_membership_or_404(organisation, membership_id)
+    name = membership.user.display_name
+    if not apply(lambda: remove_member(membership)):
+        return render_detail(organisation, status=FORM_ERROR)
+    flash(_("%(name)s is no longer a member.", name=name), "info")
+    return redirect(url_for("orgs.detail", slug=slug))

@@ -1,0 +1,22 @@
+"""Forms for the coordinator: sites and organisations."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+
+class SiteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    address = TextAreaField(_l("Address"), validators=[Length(max=300)])
+    timezone = StringField(_l("Timezone"), default="Europe/Paris",
+                           validators=[DataRequired(), Length(max=64)],
+                           description=_l("For example Europe/Paris."))
+
+
+class OrganisationForm(FlaskForm):
+    slug = StringField(_l("Identifier"), validators=[DataRequired(), Length(max=64)],
+                       description=_l("Lower-case letters, digits and hyphens; used in links."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    legal_form = StringField(_l("Legal form"), validators=[Length(max=60)],
+                             description=_l("Association, SCOP, SCIC, company…"))
