@@ -1,0 +1,80 @@
+"""The schema comes from the migrations: they build an empty database into exactly what the
+models declare, on SQLite and on PostgreSQL, and take it back down to nothing."""
+
+import logging
+import warnings
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from conftest import make_app
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from sharing.extensions import db
+
+
+@pytest.fixture(autouse=True)
+def keep_loggers_enabled():
+    """Alembic's env.py calls `logging.config.fileConfig`, which disables every logger that
+    already exists; later tests must still see what the application logs."""
+    loggers = [logger for logger in logging.root.manager.loggerDict.values()
+               if isinstance(logger, logging.Logger)]
+    disabled = {logger: logger.disabled for logger in loggers}
+    yield
+    for logger, was_disabled in disabled.items():
+        logger.disabled = was_disabled
+
+
+# SQLite cannot reflect expression indexes; `assert_emails_unique_whatever_the_case` checks it.
+@pytest.fixture(autouse=True)
+def expression_index_not_compared_on_sqlite():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression")
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
+        yield
+
+
+def schema_differences() -> list:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def table_names() -> set[str]:
+    return set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+
+
+def assert_emails_unique_whatever_the_case() -> None:
+    insert = text("INSERT INTO \"user\" (email, display_name, locale, timezone, is_admin, active,"
+                  " created_at) VALUES (:email, 'X', 'fr', 'UTC', false, true, '2026-01-01')")
+    with db.engine.connect() as connection:
+        connection.execute(insert, {"email": "camille@example.org"})
+        with pytest.raises(IntegrityError):
+            connection.execute(insert, {"email": "Camille@Example.org"})
+        connection.rollback()
+
+
+def assert_migrations_build_the_models(database_url: str, instance_path) -> None:
+    app = make_app(database_url, instance_path)
+    with app.app_context():
+        assert table_names() == set()
+        flask_migrate.upgrade()
+        assert table_names() == set(db.metadata.tables)
+        assert schema_differences() == []
+        assert_emails_unique_whatever_the_case()
+
+        flask_migrate.downgrade(revision="base")
+        assert table_names() == set()
+        db.engine.dispose()
+
+
+def test_upgrade_an_empty_sqlite_file(tmp_path):
+    assert_migrations_build_the_models(f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+                                       tmp_path / "instance")
+
+
+@pytest.mark.postgresql
+def test_upgrade_an_empty_postgresql_database(postgres, tmp_path):
+    assert_migrations_build_the_models(postgres.create(), tmp_path / "instance")
