@@ -1,0 +1,345 @@
+"""Signing in and out, invitations and password resets, with mail through a real SMTP server."""
+
+import re
+import socket
+from datetime import timedelta
+from email import message_from_bytes, policy
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import g
+from sqlalchemy import func, select
+
+from sharing.database import utcnow
+from sharing.extensions import db
+from sharing.models import AccountToken, Membership, User
+from conftest import PASSWORD
+
+LINK = re.compile(r"https?://\S+")
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def link(self, message) -> str:
+        """The path of the one link in the body, ready for the test client."""
+        (url,) = LINK.findall(message.get_content())
+        return urlsplit(url).path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def smtp_port():
+    return free_port()
+
+
+@pytest.fixture
+def app_config(smtp_port):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port}
+
+
+@pytest.fixture
+def inbox(smtp_port):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_current_user_per_request(app):
+    """The `app` fixture keeps one app context, hence one `g`, across requests: Flask-Login
+    would then keep the user of the previous request. Each request must load its own."""
+    def forget_user() -> None:
+        g.pop("_login_user", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_user)
+
+
+def signed_in_user_id(client):
+    with client.session_transaction() as session:
+        return session.get("_user_id")
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+# --- login and logout -------------------------------------------------------------------
+
+def test_login_with_any_letter_case_then_logout(client, create_user):
+    user = create_user(email="camille@example.org")
+    response = client.post("/login", data={"email": "  Camille@EXAMPLE.org ",
+                                           "password": PASSWORD})
+    assert response.status_code == 302
+    assert urlsplit(response.location).path == "/"
+    assert signed_in_user_id(client) == str(user.id)
+    assert client.get("/logout").status_code == 405
+    assert signed_in_user_id(client) == str(user.id)
+    assert client.post("/logout").status_code == 302
+    assert signed_in_user_id(client) is None
+
+
+@pytest.mark.parametrize("email, password, active", [
+    ("camille@example.org", "wrong password", True),
+    ("nobody@example.org", PASSWORD, True),
+    ("camille@example.org", PASSWORD, False),
+])
+def test_failed_login_says_the_same_whatever_failed(client, create_user, email, password,
+                                                    active):
+    create_user(email="camille@example.org", active=active)
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 422
+    assert b"Wrong e-mail address or password." in response.data
+    assert signed_in_user_id(client) is None
+
+
+def test_login_form_with_missing_fields_is_refused(client, create_user):
+    create_user(email="camille@example.org")
+    response = client.post("/login", data={"email": "camille@example.org"})
+    assert response.status_code == 422
+    assert signed_in_user_id(client) is None
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/account/", "/account/"),
+    ("/organisations/?x=1", "/organisations/"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/", "/"),
+    ("/\\evil.example/", "/"),
+    ("javascript:alert(1)", "/"),
+])
+def test_login_goes_back_only_to_this_site(client, create_user, target, expected):
+    create_user(email="camille@example.org")
+    response = client.post("/login", query_string={"next": target},
+                           data={"email": "camille@example.org", "password": PASSWORD})
+    location = urlsplit(response.location)
+    assert location.netloc in ("", "sharing.test")
+    assert location.path == expected
+
+
+def test_pages_for_members_send_strangers_to_login(client):
+    response = client.get("/account/")
+    assert response.status_code == 302
+    assert urlsplit(response.location).path == "/login"
+
+
+def test_a_deactivated_account_loses_its_session(client, login, create_user):
+    user = create_user()
+    login(user)
+    assert client.get("/account/").status_code == 200
+    user.active = False
+    db.session.commit()
+    assert client.get("/account/").status_code == 302
+
+
+# --- invitations ------------------------------------------------------------------------
+
+@pytest.fixture
+def org_with_manager(create_organisation, create_user):
+    organisation = create_organisation(slug="ressourcerie", name="La Ressourcerie")
+    manager = create_user(email="manager@example.org", name="Manon", organisation=organisation,
+                          role="manager")
+    return organisation, manager
+
+
+def invite(client, login, manager, organisation, email, role="member"):
+    login(manager)
+    response = client.post(f"/organisations/{organisation.slug}/invite",
+                           data={"email": email, "role": role})
+    assert response.status_code == 302, response.data
+    client.post("/logout")
+
+
+def test_invitation_creates_an_account_and_membership(client, login, inbox, org_with_manager):
+    organisation, manager = org_with_manager
+    invite(client, login, manager, organisation, "New.Person@Example.org", role="manager")
+
+    (message,) = inbox.messages
+    assert message["To"] == "new.person@example.org"
+    assert "La Ressourcerie" in message["Subject"]
+    link = inbox.link(message)
+    token = db.session.scalar(select(AccountToken))
+    assert token.purpose == "invite" and token.role == "manager"
+    assert link.rsplit("/", 1)[1] not in token.token_hash
+    assert token.expires_at - utcnow() > timedelta(days=6, hours=23)
+
+    page = client.get(link)
+    assert page.status_code == 200
+    assert b"name=\"password\"" in page.data
+    response = client.post(link, data={"name": "Nour", "password": "long enough pass",
+                                       "confirm": "long enough pass"})
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "new.person@example.org"))
+    assert user.display_name == "Nour" and user.check_password("long enough pass")
+    assert [(m.organisation_id, m.role) for m in user.memberships] == [
+        (organisation.id, "manager")]
+    assert signed_in_user_id(client) == str(user.id)
+    db.session.refresh(token)
+    assert token.used_at is not None
+
+    client.post("/logout")
+    reused = client.get(link)
+    assert reused.status_code == 400
+    assert b"already been used" in reused.data
+    assert client.post(link, data={"name": "Again", "password": "long enough pass",
+                                   "confirm": "long enough pass"}).status_code == 400
+    assert count(User) == 2
+
+
+def test_joining_with_a_bad_password_writes_nothing(client, login, inbox, org_with_manager):
+    organisation, manager = org_with_manager
+    invite(client, login, manager, organisation, "new@example.org")
+    link = inbox.link(inbox.messages[0])
+    response = client.post(link, data={"name": "Nour", "password": "short",
+                                       "confirm": "short"})
+    assert response.status_code == 422
+    assert b"At least 10 characters" in response.data
+    missing = client.post(link, data={"password": "long enough pass"})
+    assert missing.status_code == 422
+    assert count(User) == 1
+    assert db.session.scalar(select(AccountToken)).used_at is None
+
+
+def test_invitation_for_an_existing_account(client, login, inbox, org_with_manager,
+                                            create_user):
+    organisation, manager = org_with_manager
+    invitee = create_user(email="sam@example.org")
+    invite(client, login, manager, organisation, "SAM@example.org")
+    link = inbox.link(inbox.messages[0])
+
+    anonymous = client.get(link)
+    assert anonymous.status_code == 302
+    assert urlsplit(anonymous.location).path == "/login"
+    assert not invitee.memberships
+
+    login(invitee)
+    assert client.get(link).status_code == 200
+    assert client.post(link).status_code == 302
+    db.session.refresh(invitee)
+    assert [m.organisation_id for m in invitee.memberships] == [organisation.id]
+    assert client.post(link).status_code == 400
+
+
+def test_someone_elses_invitation_is_refused(client, login, inbox, org_with_manager,
+                                             create_user):
+    organisation, manager = org_with_manager
+    create_user(email="sam@example.org")
+    intruder = create_user(email="intruder@example.org")
+    invite(client, login, manager, organisation, "sam@example.org")
+    link = inbox.link(inbox.messages[0])
+    login(intruder)
+    assert client.get(link).status_code == 403
+    assert client.post(link).status_code == 403
+    assert count(Membership) == 1
+    assert db.session.scalar(select(AccountToken)).used_at is None
+
+
+def test_a_new_address_invitation_cannot_be_taken_by_a_signed_in_user(
+        client, login, inbox, org_with_manager, create_user):
+    organisation, manager = org_with_manager
+    invite(client, login, manager, organisation, "new@example.org")
+    link = inbox.link(inbox.messages[0])
+    login(create_user())
+    response = client.post(link, data={"name": "X", "password": "long enough pass",
+                                       "confirm": "long enough pass"})
+    assert response.status_code == 403
+    assert count(User) == 2
+
+
+def test_expired_and_unknown_invitations(client, login, inbox, org_with_manager):
+    organisation, manager = org_with_manager
+    invite(client, login, manager, organisation, "new@example.org")
+    link = inbox.link(inbox.messages[0])
+    token = db.session.scalar(select(AccountToken))
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    expired = client.post(link, data={"name": "Nour", "password": "long enough pass",
+                                      "confirm": "long enough pass"})
+    assert expired.status_code == 400
+    assert b"expired" in expired.data
+    assert client.get("/invitations/not-a-real-token").status_code == 404
+    assert count(User) == 1
+
+
+# --- password reset ---------------------------------------------------------------------
+
+def test_forgotten_password_answers_the_same_for_unknown_addresses(client, inbox,
+                                                                   create_user):
+    create_user(email="camille@example.org")
+    known = client.post("/password/forgot", data={"email": "Camille@example.org"},
+                        follow_redirects=True)
+    unknown = client.post("/password/forgot", data={"email": "nobody@example.org"},
+                          follow_redirects=True)
+    assert known.status_code == unknown.status_code == 200
+    assert known.data == unknown.data
+    assert [m["To"] for m in inbox.messages] == ["camille@example.org"]
+    assert count(AccountToken) == 1
+
+
+def test_reset_link_sets_a_new_password_once(client, inbox, create_user):
+    user = create_user(email="camille@example.org")
+    client.post("/password/forgot", data={"email": "camille@example.org"})
+    client.post("/password/forgot", data={"email": "camille@example.org"})
+    first, second = (inbox.link(m) for m in inbox.messages)
+
+    assert client.get(second).status_code == 200
+    short = client.post(second, data={"password": "short", "confirm": "short"})
+    assert short.status_code == 422
+    differ = client.post(second, data={"password": "a new password", "confirm": "other one"})
+    assert differ.status_code == 422
+    db.session.refresh(user)
+    assert user.check_password(PASSWORD)
+
+    done = client.post(second, data={"password": "a new password",
+                                     "confirm": "a new password"})
+    assert done.status_code == 302
+    db.session.refresh(user)
+    assert user.check_password("a new password")
+    assert client.post(second, data={"password": "third password",
+                                     "confirm": "third password"}).status_code == 400
+    # Using one link withdraws the other links sent before it.
+    assert client.get(first).status_code == 400
+    db.session.refresh(user)
+    assert user.check_password("a new password")
+    login = client.post("/login", data={"email": "camille@example.org",
+                                        "password": "a new password"})
+    assert login.status_code == 302
+
+
+def test_expired_reset_link(client, inbox, create_user):
+    user = create_user(email="camille@example.org")
+    client.post("/password/forgot", data={"email": "camille@example.org"})
+    link = inbox.link(inbox.messages[0])
+    token = db.session.scalar(select(AccountToken))
+    assert timedelta(hours=23) < token.expires_at - utcnow() <= timedelta(hours=24)
+    token.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    response = client.post(link, data={"password": "a new password",
+                                       "confirm": "a new password"})
+    assert response.status_code == 400
+    db.session.refresh(user)
+    assert user.check_password(PASSWORD)
+    assert client.get("/password/reset/unknown").status_code == 404
+
+
+def test_inactive_accounts_get_no_reset_mail(client, inbox, create_user):
+    create_user(email="gone@example.org", active=False)
+    response = client.post("/password/forgot", data={"email": "gone@example.org"})
+    assert response.status_code == 302
+    assert inbox.messages == []
+    assert client.post("/password/forgot", data={}).status_code == 422
