@@ -9,7 +9,7 @@ from sqlalchemy import and_, exists, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from sharing.extensions import db
-from sharing.models import Booking, Organisation, Resource, ResourceVisibility, User
+from sharing.models import Booking, Organisation, Quota, Resource, ResourceVisibility, User
 
 
 def is_admin(user: User | None) -> bool:
@@ -105,17 +105,17 @@ def can_see_booking_details(user: User | None, booking: Booking) -> bool:
 
 
 def can_cancel_booking(user: User | None, booking: Booking) -> bool:
-    return booking.holds_capacity and (
-        (user is not None and booking.user_id == getattr(user, "id", None))
+    """Whoever made it, the booking organisation's managers, the resource's managers."""
+    return bool(
+        (user and user.is_authenticated and user.active and booking.user_id == user.id)
         or can_manage(user, booking.organisation_id)
         or can_manage(user, booking.resource.owner_organisation_id)
     )
 
 
 def can_decide_booking(user: User | None, booking: Booking) -> bool:
-    """Approve or reject a pending request: the resource owner's managers."""
-    return booking.status == "pending" and can_manage(
-        user, booking.resource.owner_organisation_id)
+    """Approve or reject a request: the resource owner's managers."""
+    return can_manage(user, booking.resource.owner_organisation_id)
 
 
 def visible_resources_clause(user: User | None) -> ColumnElement[bool]:
@@ -142,3 +142,26 @@ def can_manage_members(user: User | None, organisation: Organisation) -> bool:
     """Invite, change roles, remove: the coordinator, or managers while the organisation
     is active (a deactivated organisation is frozen, not deleted)."""
     return is_admin(user) or (organisation.active and is_manager(user, organisation))
+
+
+def can_set_quota(user: User | None, quota: Quota) -> bool:
+    """The coordinator sets any quota; a resource's owner managers set quotas on it."""
+    return is_admin(user) or (
+        quota.resource is not None and can_manage_resource(user, quota.resource))
+
+
+def can_set_quotas(user: User | None) -> bool:
+    """Whether the user may set quotas at all: the coordinator and managers."""
+    return is_admin(user) or bool(
+        user and user.is_authenticated and any(m.role == "manager" for m in user.memberships))
+
+
+def can_see_quota(user: User | None, quota: Quota) -> bool:
+    """The quota's organisation and whoever may set it."""
+    return is_member(user, quota.organisation_id) or can_set_quota(user, quota)
+
+
+def can_see_quotas_of(user: User | None, organisation: Organisation) -> bool:
+    """Open an organisation's quotas: its members and the coordinator see them all,
+    managers elsewhere those on their own resources."""
+    return is_member(user, organisation) or can_set_quotas(user)

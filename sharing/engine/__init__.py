@@ -1,4 +1,24 @@
 """The booking engine: availability, conflicts, capacity, recurrence, alternatives, quotas.
 
-No Flask request object inside: the web pages, the JSON API and the command line call it alike.
+No Flask request object inside: the web pages, the JSON API and the command line call it
+alike. Its public face is this module.
 """
+
+from sharing.engine.availability import Availability, find_free_resources, get_availability
+from sharing.engine.booking import book, cancel, check, decide
+from sharing.engine.contracts import (
+    Alternative,
+    BookingRefused,
+    BookingRequest,
+    BookingResult,
+    InvalidTransition,
+    NotAllowed,
+    Skipped,
+)
+from sharing.engine.rules import CODES, Conflict
+
+__all__ = [
+    "CODES", "Alternative", "Availability", "BookingRefused", "BookingRequest", "BookingResult",
+    "Conflict", "InvalidTransition", "NotAllowed", "Skipped", "book", "cancel", "check", "decide",
+    "find_free_resources", "get_availability",
+]

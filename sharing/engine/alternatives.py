@@ -1,0 +1,99 @@
+"""What to offer instead of a refused booking: the nearest free times on the same
+resource (same day first, then the following days), and similar resources free at the
+requested time. Each offer passes every rule for this user, so it can be booked.
+"""
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+
+from sharing.engine.calendar import ResourceCalendar, load_calendar, load_calendars
+from sharing.engine.contracts import Alternative, BookingRequest
+from sharing.engine.policy import LONGEST_BUFFER_MINUTES, MINUTES_PER_DAY
+from sharing.engine.rules import Slot, check_slot
+from sharing.engine.times import at_wall_minutes, is_covered, open_intervals, subtract, zone
+from sharing.extensions import db
+from sharing.models import Resource, ResourceTag, User
+from sharing.permissions import is_visible_to_organisation
+
+LIMIT = 5
+SEARCH_DAYS = 14
+SIMILAR_CANDIDATES = 50
+
+
+def find_alternatives(user: User, request: BookingRequest, now: datetime) -> list[Alternative]:
+    resource = db.session.get(Resource, request.resource_id)
+    if resource is None or request.end <= request.start:
+        return []
+    same = list(nearest_free_slots(user, resource, request, now))
+    others = similar_free_resources(user, resource, request, now)
+    keep_same = max(LIMIT - len(others), min(3, len(same)))
+    return (same[:keep_same] + others)[:LIMIT]
+
+
+def candidate_starts(resource: Resource, request: BookingRequest) -> Iterator[datetime]:
+    """Grid times on the requested local day nearest first, then the following days."""
+    tz, step = zone(resource.timezone), resource.slot_minutes
+    first_day = request.start.astimezone(tz).date()
+    for offset in range(SEARCH_DAYS + 1):
+        day = first_day + timedelta(days=offset)
+        starts = [at_wall_minutes(day, m, tz) for m in range(0, MINUTES_PER_DAY, step)]
+        if offset == 0:
+            starts.sort(key=lambda moment: abs(moment - request.start))
+        yield from (moment for moment in starts if moment != request.start)
+
+
+def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, now: datetime
+                       ) -> Iterator[Alternative]:
+    length = request.end - request.start
+    tz = zone(resource.timezone)
+    window_start = at_wall_minutes(request.start.astimezone(tz).date(), 0, tz)
+    window_end = window_start + timedelta(days=SEARCH_DAYS + 2) + length
+    calendar = load_calendar(resource.id, window_start,
+                             window_end + timedelta(minutes=resource.buffer_minutes))
+    maybe_free = open_and_not_closed(resource, calendar, window_start, window_end)
+    found = 0
+    for start in candidate_starts(resource, request):
+        if found == LIMIT:
+            return
+        if start < now or not is_covered(start, start + length, maybe_free):
+            continue
+        slot = Slot(resource, start, start + length, request.quantity)
+        if not check_slot(slot, calendar, user, request.organisation_id, now):
+            found += 1
+            yield Alternative(resource.id, slot.start, slot.end)
+
+
+def open_and_not_closed(resource: Resource, calendar: ResourceCalendar, start: datetime,
+                        end: datetime) -> list[tuple[datetime, datetime]]:
+    """A cheap first filter before the full rules: open hours minus closures."""
+    spans = open_intervals(resource.opening_hours, zone(resource.timezone), start, end)
+    return subtract(spans, [(c.starts_at, c.ends_at) for c in calendar.closures])
+
+
+def find_similar_resources(resource: Resource, quantity: int, organisation_id: int
+                           ) -> list[Resource]:
+    """Active resources of the same kind and site, big enough, with at least its tags."""
+    query = select(Resource).where(
+        Resource.kind == resource.kind, Resource.site_id == resource.site_id,
+        Resource.active, Resource.id != resource.id, Resource.quantity >= quantity)
+    if resource.capacity:
+        query = query.where(Resource.capacity >= resource.capacity)
+    for tag in resource.tags:
+        query = query.where(exists().where(ResourceTag.resource_id == Resource.id,
+                                           ResourceTag.tag == tag))
+    candidates = db.session.scalars(
+        query.order_by(Resource.capacity, Resource.name).limit(SIMILAR_CANDIDATES))
+    return [r for r in candidates if is_visible_to_organisation(r, organisation_id)]
+
+
+def similar_free_resources(user: User, resource: Resource, request: BookingRequest,
+                           now: datetime) -> list[Alternative]:
+    similar = find_similar_resources(resource, request.quantity, request.organisation_id)
+    calendars = load_calendars([r.id for r in similar], request.start,
+                               request.end + timedelta(minutes=LONGEST_BUFFER_MINUTES))
+    offers = [Alternative(r.id, request.start, request.end) for r in similar
+              if not check_slot(Slot(r, request.start, request.end, request.quantity),
+                                calendars[r.id], user, request.organisation_id, now)]
+    return offers[:LIMIT]

@@ -1,0 +1,54 @@
+"""Free and busy time: one resource over a window, or which resources are free for a slot."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+
+from sharing.database import utcnow
+from sharing.engine.calendar import load_calendar, load_calendars, usage_segments
+from sharing.engine.policy import LONGEST_BUFFER_MINUTES
+from sharing.engine.rules import Slot, resource_conflicts
+from sharing.engine.times import Interval, open_intervals, subtract, zone
+from sharing.models import Resource
+from sharing.validation import InvalidInput
+
+LONGEST_AVAILABILITY_WINDOW = timedelta(days=62)
+
+
+@dataclass(frozen=True)
+class Availability:
+    busy: list[tuple[datetime, datetime, int]]
+    free: list[Interval]
+
+
+def validate_window(start: datetime, end: datetime,
+                    longest: timedelta = LONGEST_AVAILABILITY_WINDOW) -> None:
+    if end <= start:
+        raise InvalidInput(end=_("The end must come after the start."))
+    if end - start > longest:
+        raise InvalidInput(end=_("Ask for at most %(n)s days at a time.", n=longest.days))
+
+
+def get_availability(resource: Resource, start: datetime, end: datetime) -> Availability:
+    """Busy: units in use (buffers included). Free: at least one unit, open, not closed."""
+    validate_window(start, end)
+    calendar = load_calendar(resource.id, start, end)
+    busy = usage_segments(calendar.occupancies, start, end)
+    full = [(a, b) for a, b, units in busy if units >= resource.quantity]
+    closed = [(c.starts_at, c.ends_at) for c in calendar.closures]
+    spans = open_intervals(resource.opening_hours, zone(resource.timezone), start, end)
+    clipped = [(max(a, start), min(b, end)) for a, b in spans]
+    return Availability(busy, subtract(clipped, closed + full))
+
+
+def find_free_resources(resources: list[Resource], start: datetime, end: datetime,
+                        quantity: int = 1, now: datetime | None = None) -> list[Resource]:
+    """The resources whose own rules (hours, closures, grid, notice, capacity…) allow
+    booking [start, end) now, whoever books; in a bounded number of queries."""
+    validate_window(start, end)
+    now = now or utcnow()
+    calendars = load_calendars([r.id for r in resources], start,
+                               end + timedelta(minutes=LONGEST_BUFFER_MINUTES))
+    return [r for r in resources
+            if not resource_conflicts(Slot(r, start, end, quantity), calendars[r.id], now)]

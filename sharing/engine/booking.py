@@ -1,0 +1,237 @@
+"""Booking, cancelling, approving: the transactions that change who holds what.
+
+Every change runs in `write_transaction`: on SQLite it holds the database's write lock
+from its first statement; on PostgreSQL it locks the booking organisation's row (its
+quotas) and the resources' rows, always in that order and by id, before reading
+anything it checks. A check and the insert it allows are therefore one atomic step,
+whatever the number of processes or servers.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from sharing.database import is_postgresql, utcnow, write_transaction
+from sharing.engine.alternatives import find_alternatives
+from sharing.engine.calendar import load_calendar
+from sharing.engine.contracts import (
+    BookingRefused,
+    BookingRequest,
+    BookingResult,
+    InvalidTransition,
+    NotAllowed,
+    Skipped,
+)
+from sharing.engine.recurrence import expand
+from sharing.engine.rules import Conflict, Slot, check_slot
+from sharing.engine.times import to_utc, zone
+from sharing.extensions import db
+from sharing.models import HOLDING_STATUSES, Booking, BookingSeries, Organisation, Resource, User
+from sharing.permissions import can_cancel_booking, can_decide_booking
+from sharing.validation import InvalidInput
+
+TITLE_LENGTH = 200
+NOTE_LENGTH = 5000
+REASON_LENGTH = 500
+
+
+def validate_request(request: BookingRequest) -> list[Resource]:
+    """Check the request's shape and load its resources (main first); raise InvalidInput."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(request.quantity, bool) or not isinstance(request.quantity, int) \
+            or request.quantity < 1:
+        errors["quantity"] = [_("Enter a whole number of units, at least 1.")]
+    if not isinstance(request.title, str) or len(request.title) > TITLE_LENGTH:
+        errors["title"] = [_("At most %(n)s characters.", n=TITLE_LENGTH)]
+    if not isinstance(request.note, str) or len(request.note) > NOTE_LENGTH:
+        errors["note"] = [_("At most %(n)s characters.", n=NOTE_LENGTH)]
+    for name in ("start", "end"):
+        if not isinstance(getattr(request, name), datetime) \
+                or getattr(request, name).tzinfo is None:
+            errors[name] = [_("Give a date and time with its offset or Z.")]
+    if db.session.get(Organisation, request.organisation_id) is None:
+        errors["organisation_id"] = [_("Unknown organisation.")]
+    ids = [request.resource_id, *request.extra_resource_ids]
+    if len(set(ids)) != len(ids):
+        errors["extra_resource_ids"] = [_("Each resource may appear once.")]
+    resources = [db.session.get(Resource, rid) for rid in ids]
+    if resources[0] is None:
+        errors["resource_id"] = [_("Unknown resource.")]
+    if None in resources[1:]:
+        errors["extra_resource_ids"] = [_("Unknown resource.")]
+    if errors:
+        raise InvalidInput(errors)
+    return resources
+
+
+def occurrences_of(request: BookingRequest, main: Resource) -> list[tuple[datetime, datetime]]:
+    if request.recurrence is None:
+        return [(request.start, request.end)]
+    if request.end <= request.start:
+        raise InvalidInput(end=_("The end must come after the start."))
+    return expand(request.recurrence, request.start, request.end, zone(main.timezone))
+
+
+def lock_for_booking(organisation_id: int, resource_ids: list[int]) -> None:
+    """Row locks in a fixed order (organisation, then resources by id): no deadlock."""
+    if not is_postgresql():
+        return  # the SQLite transaction already holds the database's write lock
+    db.session.execute(select(Organisation.id).where(Organisation.id == organisation_id)
+                       .with_for_update())
+    lock_resources(resource_ids)
+
+
+def lock_resources(resource_ids: list[int]) -> None:
+    if is_postgresql():
+        db.session.execute(select(Resource.id).where(Resource.id.in_(resource_ids))
+                           .order_by(Resource.id).with_for_update())
+
+
+def check_occurrence(resources: list[Resource], request: BookingRequest, user: User,
+                     start: datetime, end: datetime, now: datetime) -> list[Conflict]:
+    conflicts = []
+    for index, resource in enumerate(resources):
+        slot = Slot(resource, start, end, request.quantity if index == 0 else 1)
+        calendar = load_calendar(resource.id, start, max(start, slot.blocks_until))
+        conflicts += check_slot(slot, calendar, user, request.organisation_id, now)
+    return conflicts
+
+
+def new_booking(resource: Resource, request: BookingRequest, user: User, start: datetime,
+                end: datetime, quantity: int, series: BookingSeries | None, group: str | None
+                ) -> Booking:
+    start, end = to_utc(start), to_utc(end)
+    booking = Booking(
+        resource_id=resource.id, organisation_id=request.organisation_id, user_id=user.id,
+        starts_at=start, ends_at=end,
+        blocks_until=end + timedelta(minutes=resource.buffer_minutes),
+        quantity=quantity, title=request.title.strip(), note=request.note.strip(),
+        status="pending" if resource.requires_approval else "confirmed",
+        series=series, group_uid=group)
+    db.session.add(booking)
+    return booking
+
+
+def book_occurrences(resources: list[Resource], request: BookingRequest, user: User,
+                     occurrences: list[tuple[datetime, datetime]], now: datetime
+                     ) -> BookingResult:
+    series = BookingSeries(rrule=request.recurrence, created_by_id=user.id) \
+        if request.recurrence else None
+    result, refused = BookingResult([]), []
+    for start, end in occurrences:
+        conflicts = check_occurrence(resources, request, user, start, end, now)
+        if conflicts:
+            (result.skipped if request.skip_conflicts else refused).append(
+                Skipped(start, end, conflicts))
+            continue
+        group = uuid.uuid4().hex if len(resources) > 1 else None
+        result.bookings += [
+            new_booking(resource, request, user, start, end,
+                        request.quantity if index == 0 else 1, series, group)
+            for index, resource in enumerate(resources)]
+        db.session.flush()  # later occurrences (and quotas) must see these rows
+    if refused or not result.bookings:
+        raise BookingRefused([c for skipped in refused or result.skipped
+                              for c in dated(skipped)])
+    return result
+
+
+def dated(skipped: Skipped) -> list[Conflict]:
+    """A series' conflicts say which occurrence they are about."""
+    return [c if c.start else Conflict(c.code, c.message, skipped.start, skipped.end,
+                                       c.resource_id)
+            for c in skipped.conflicts]
+
+
+def book(user: User, request: BookingRequest, now: datetime | None = None) -> BookingResult:
+    """Book all or nothing (or, with `skip_conflicts`, the free occurrences of a series).
+
+    Raises InvalidInput (malformed request) or BookingRefused (with alternatives for a
+    single interval).
+    """
+    now = now or utcnow()
+    resources = validate_request(request)
+    occurrences = occurrences_of(request, resources[0])
+    try:
+        with write_transaction():
+            lock_for_booking(request.organisation_id, [r.id for r in resources])
+            result = book_occurrences(resources, request, user, occurrences, now)
+    except BookingRefused as refused:
+        if request.recurrence is None and not request.extra_resource_ids:
+            refused.alternatives = find_alternatives(user, request, now)
+        raise
+    return result
+
+
+def check(user: User, request: BookingRequest, now: datetime | None = None) -> list[Conflict]:
+    """What `book` would object to, without booking (a dry run for forms)."""
+    now = now or utcnow()
+    resources = validate_request(request)
+    return [c for start, end in occurrences_of(request, resources[0])
+            for c in check_occurrence(resources, request, user, start, end, now)]
+
+
+def following_in_series(booking: Booking) -> list[Booking]:
+    return list(db.session.scalars(select(Booking).where(
+        Booking.series_id == booking.series_id, Booking.resource_id == booking.resource_id,
+        Booking.starts_at >= booking.starts_at, Booking.status.in_(HOLDING_STATUSES))
+        .order_by(Booking.starts_at)))
+
+
+def validate_reason(reason: str, required: bool) -> str:
+    if not isinstance(reason, str) or len(reason) > REASON_LENGTH:
+        raise InvalidInput(reason=_("At most %(n)s characters.", n=REASON_LENGTH))
+    if required and not reason.strip():
+        raise InvalidInput(reason=_("Say why the request is rejected."))
+    return reason.strip()
+
+
+def record_decision(booking: Booking, status: str, user: User, reason: str) -> None:
+    booking.status = status
+    booking.sequence += 1
+    booking.decided_by_id = user.id
+    booking.decided_at = utcnow()
+    booking.decision_reason = reason
+
+
+def cancel(user: User, booking_id: int, reason: str = "", scope: str = "one") -> list[Booking]:
+    """Cancel a booking, or it and the later occurrences of its series. Rows are kept."""
+    if scope not in ("one", "following"):
+        raise InvalidInput(scope=_("Choose one or following."))
+    reason = validate_reason(reason, required=False)
+    with write_transaction():
+        booking = locked_booking(booking_id)
+        if not can_cancel_booking(user, booking):
+            raise NotAllowed
+        if booking.status not in HOLDING_STATUSES:
+            raise InvalidTransition(_("This booking is already %(status)s.",
+                                      status=booking.status))
+        targets = following_in_series(booking) if scope == "following" and booking.series_id \
+            else [booking]
+        for target in targets:
+            record_decision(target, "cancelled", user, reason)
+    return targets
+
+
+def decide(user: User, booking_id: int, approve: bool, reason: str = "") -> Booking:
+    """Approve or reject a pending request (the resource owner's managers)."""
+    reason = validate_reason(reason, required=not approve)
+    with write_transaction():
+        booking = locked_booking(booking_id)
+        if not can_decide_booking(user, booking):
+            raise NotAllowed
+        if booking.status != "pending":
+            raise InvalidTransition(_("Only a pending request can be decided."))
+        record_decision(booking, "confirmed" if approve else "rejected", user, reason)
+    return booking
+
+
+def locked_booking(booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise LookupError(booking_id)
+    lock_resources([booking.resource_id])
+    db.session.refresh(booking)
+    return booking

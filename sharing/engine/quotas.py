@@ -1,0 +1,78 @@
+"""Fair shares: hours per week or month that one organisation may hold, counted per
+organisation (not per user), for one resource or every resource of a kind.
+
+Weeks start on Monday and months on the 1st, at midnight on the resource's site.
+"""
+
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from sharing.engine.policy import LONGEST_BOOKING_MINUTES
+from sharing.engine.times import at_wall_minutes, local_days, zone
+from sharing.extensions import db
+from sharing.models import HOLDING_STATUSES, Booking, Quota, Resource
+
+Period = tuple[datetime, datetime]
+
+
+def find_quotas(resource: Resource, organisation_id: int) -> list[Quota]:
+    return list(db.session.scalars(select(Quota).where(
+        Quota.organisation_id == organisation_id,
+        or_(Quota.resource_id == resource.id, Quota.resource_kind == resource.kind))))
+
+
+def weeks_touched(start: datetime, end: datetime, tz) -> list[Period]:
+    mondays = sorted({day - timedelta(days=day.weekday()) for day in local_days(start, end, tz)})
+    return [(at_wall_minutes(m, 0, tz), at_wall_minutes(m + timedelta(days=7), 0, tz))
+            for m in mondays]
+
+
+def next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def months_touched(start: datetime, end: datetime, tz) -> list[Period]:
+    firsts = sorted({day.replace(day=1) for day in local_days(start, end, tz)})
+    return [(at_wall_minutes(f, 0, tz), at_wall_minutes(next_month(f), 0, tz)) for f in firsts]
+
+
+def overlap_hours(start: datetime, end: datetime, period: Period) -> float:
+    seconds = (min(end, period[1]) - max(start, period[0])).total_seconds()
+    return max(seconds, 0) / 3600
+
+
+def hours_used(quota: Quota, period: Period) -> float:
+    """Hours the organisation already holds within the period, on the quota's scope."""
+    scope = (Booking.resource_id == quota.resource_id if quota.resource_id is not None
+             else Booking.resource_id.in_(select(Resource.id).where(
+                 Resource.kind == quota.resource_kind)))
+    rows = db.session.execute(select(Booking.starts_at, Booking.ends_at).where(
+        Booking.organisation_id == quota.organisation_id,
+        Booking.starts_at >= period[0] - timedelta(minutes=LONGEST_BOOKING_MINUTES),
+        Booking.starts_at < period[1], Booking.ends_at > period[0],
+        Booking.status.in_(HOLDING_STATUSES), scope))
+    return sum(overlap_hours(s, e, period) for s, e in rows)
+
+
+def quota_conflicts(resource: Resource, organisation_id: int, start: datetime, end: datetime
+                    ) -> list[str]:
+    """A message for each period whose limit this booking would exceed."""
+    tz = zone(resource.timezone)
+    messages = []
+    for quota in find_quotas(resource, organisation_id):
+        limits = [(quota.max_hours_per_week, weeks_touched, _("week")),
+                  (quota.max_hours_per_month, months_touched, _("month"))]
+        for limit, periods_of, name in limits:
+            if limit is None:
+                continue
+            for period in periods_of(start, end, tz):
+                total = hours_used(quota, period) + overlap_hours(start, end, period)
+                if total > limit + 1e-9:
+                    messages.append(_(
+                        "This would bring your organisation to %(total)s h this %(period)s; "
+                        "its share is %(limit)s h.",
+                        total=round(total, 2), period=name, limit=round(limit, 2)))
+    return messages
+

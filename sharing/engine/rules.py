@@ -1,0 +1,158 @@
+"""The conflict rules: why an interval cannot be booked, every reason that applies.
+
+Each reason carries a stable code (the API's `code`), a message for people, and when it
+is about a period (a closure, another booking) that period. Another organisation's
+booking is only ever described as busy.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+
+from sharing.engine.calendar import ResourceCalendar
+from sharing.engine.policy import LONGEST_BOOKING_MINUTES
+from sharing.engine.quotas import quota_conflicts
+from sharing.engine.times import is_covered, is_nonexistent, is_on_grid, open_intervals, zone
+from sharing.models import Resource, User
+from sharing.permissions import can_book
+
+CODES = (
+    "invalid_interval", "nonexistent_local_time", "too_short", "too_long", "misaligned",
+    "too_soon", "too_far", "outside_opening_hours", "closed", "capacity", "quota",
+    "not_allowed", "external_busy",
+)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    code: str
+    message: str
+    start: datetime | None = None
+    end: datetime | None = None
+    resource_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One resource, one interval, some units: what a booking would take."""
+
+    resource: Resource
+    start: datetime
+    end: datetime
+    quantity: int = 1
+
+    @property
+    def minutes(self) -> float:
+        return (self.end - self.start).total_seconds() / 60
+
+    @property
+    def blocks_until(self) -> datetime:
+        return self.end + timedelta(minutes=self.resource.buffer_minutes)
+
+
+def interval_conflicts(slot: Slot) -> list[Conflict]:
+    if slot.start.tzinfo is None or slot.end.tzinfo is None or slot.end <= slot.start:
+        return [Conflict("invalid_interval", _("The end must come after the start."))]
+    return []
+
+
+def local_time_conflicts(slot: Slot) -> list[Conflict]:
+    tz = zone(slot.resource.timezone)
+    return [Conflict("nonexistent_local_time",
+                     _("%(time)s does not exist on that day: the clocks go forward.",
+                       time=moment.strftime("%H:%M")), moment, None)
+            for moment in (slot.start, slot.end) if is_nonexistent(moment, tz)]
+
+
+def duration_conflicts(slot: Slot) -> list[Conflict]:
+    resource, minutes = slot.resource, slot.minutes
+    longest = min(resource.max_duration_minutes or LONGEST_BOOKING_MINUTES,
+                  LONGEST_BOOKING_MINUTES)
+    if minutes < resource.min_duration_minutes:
+        return [Conflict("too_short", _("Book at least %(n)s minutes.",
+                                        n=resource.min_duration_minutes))]
+    if minutes > longest:
+        return [Conflict("too_long", _("Book at most %(n)s minutes.", n=longest))]
+    return []
+
+
+def grid_conflicts(slot: Slot) -> list[Conflict]:
+    tz, step = zone(slot.resource.timezone), slot.resource.slot_minutes
+    if all(is_on_grid(moment, tz, step) for moment in (slot.start, slot.end)):
+        return []
+    return [Conflict("misaligned", _("Start and end must fall on the %(n)s-minute grid.",
+                                     n=step))]
+
+
+def notice_conflicts(slot: Slot, now: datetime) -> list[Conflict]:
+    resource = slot.resource
+    if slot.start < now + timedelta(minutes=resource.min_notice_minutes):
+        return [Conflict("too_soon", _("Book at least %(n)s minutes ahead.",
+                                       n=resource.min_notice_minutes)
+                         if resource.min_notice_minutes else _("This time has passed."))]
+    if resource.max_advance_days and slot.start > now + timedelta(days=resource.max_advance_days):
+        return [Conflict("too_far", _("Book at most %(n)s days ahead.",
+                                      n=resource.max_advance_days))]
+    return []
+
+
+def opening_conflicts(slot: Slot) -> list[Conflict]:
+    resource = slot.resource
+    spans = open_intervals(resource.opening_hours, zone(resource.timezone), slot.start, slot.end)
+    if is_covered(slot.start, slot.end, spans):
+        return []
+    return [Conflict("outside_opening_hours", _("This is outside the opening hours."))]
+
+
+def closure_conflicts(slot: Slot, calendar: ResourceCalendar) -> list[Conflict]:
+    return [Conflict("closed", closure.reason or _("Closed."), closure.starts_at, closure.ends_at)
+            for closure in calendar.closures_overlapping(slot.start, slot.end)]
+
+
+def capacity_conflicts(slot: Slot, calendar: ResourceCalendar, organisation_id: int | None
+                       ) -> list[Conflict]:
+    """Peak units in use over the interval plus its buffer, plus the request, vs quantity."""
+    resource = slot.resource
+    if slot.quantity > resource.quantity:
+        return [Conflict("capacity", _("Only %(n)s unit(s) can be booked.", n=resource.quantity))]
+    overlapping = calendar.occupancies_overlapping(slot.start, slot.blocks_until)
+    if calendar.peak_units(slot.start, slot.blocks_until) + slot.quantity <= resource.quantity:
+        return []
+    return [Conflict("capacity", describe_busy(o, organisation_id), o.starts_at, o.ends_at)
+            for o in overlapping]
+
+
+def describe_busy(occupancy, organisation_id: int | None) -> str:
+    if organisation_id is not None and occupancy.organisation_id == organisation_id:
+        return _("Already booked by your organisation: %(title)s", title=occupancy.title)
+    return _("Busy.")
+
+
+def resource_conflicts(slot: Slot, calendar: ResourceCalendar, now: datetime,
+                       organisation_id: int | None = None) -> list[Conflict]:
+    """Every rule of the resource itself, whoever books."""
+    invalid = interval_conflicts(slot)
+    if invalid:
+        return invalid
+    return (local_time_conflicts(slot) + duration_conflicts(slot) + grid_conflicts(slot)
+            + notice_conflicts(slot, now) + opening_conflicts(slot)
+            + closure_conflicts(slot, calendar)
+            + capacity_conflicts(slot, calendar, organisation_id))
+
+
+def booker_conflicts(slot: Slot, user: User, organisation_id: int) -> list[Conflict]:
+    """The rules about who books: permission and the organisation's fair share."""
+    if not can_book(user, slot.resource, organisation_id):
+        return [Conflict("not_allowed",
+                         _("You cannot book this resource for this organisation."))]
+    return [Conflict("quota", message) for message in
+            quota_conflicts(slot.resource, organisation_id, slot.start, slot.end)]
+
+
+def check_slot(slot: Slot, calendar: ResourceCalendar, user: User, organisation_id: int,
+               now: datetime) -> list[Conflict]:
+    conflicts = resource_conflicts(slot, calendar, now, organisation_id)
+    if not (conflicts and conflicts[0].code == "invalid_interval"):
+        conflicts += booker_conflicts(slot, user, organisation_id)
+    return [replace(conflict, resource_id=slot.resource.id) for conflict in conflicts]
