@@ -10,8 +10,11 @@ def wants_json() -> bool:
 
 def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
     if wants_json():
-        return jsonify(error=error.name.lower().replace(" ", "_"),
-                       message=error.description), error.code
+        response = jsonify(error=error.name.lower().replace(" ", "_"), message=error.description)
+        # Keep what the error says about itself: WWW-Authenticate on 401, Allow on 405.
+        response.headers.extend(
+            (name, value) for name, value in error.get_headers() if name != "Content-Type")
+        return response, error.code
     return render_template("error.html", error=error), error.code
 
 

@@ -14,3 +14,12 @@ class InvalidInput(Exception):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+# Row ids are 32-bit integers on PostgreSQL, and SQLite cannot even bind a Python int
+# beyond 64 bits: look up only ids that can exist, the others name no row.
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID

@@ -1,0 +1,97 @@
+"""What the API answers: plain JSON objects, times in UTC with a `Z`.
+
+Every function takes the viewer when what it shows depends on who asks.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sharing.catalogue import KINDS
+from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS
+from sharing.models import Booking, Closure, Organisation, Quota, Resource, User
+from sharing.permissions import can_manage_resource, can_see_booking_details, role_in
+
+POLICY_FIELDS = ("requires_approval", *NUMERIC_RULES)
+BOOKING_DETAILS = ("title", "note", "user_id")
+
+
+def iso(moment: datetime | None) -> str | None:
+    """2026-03-02T09:00:00Z: ISO 8601 in UTC."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+def opening_hours_json(opening_hours: dict[str, list[list[str]]] | None) -> dict[str, list]:
+    hours = opening_hours or {}
+    return {day: [list(pair) for pair in hours.get(day, [])] for day in WEEKDAYS}
+
+
+def resource_json(resource: Resource, viewer: User) -> dict[str, Any]:
+    data = {
+        "id": resource.id,
+        "kind": resource.kind,
+        "name": resource.name,
+        "slug": resource.slug,
+        "description": resource.description,
+        "site_id": resource.site_id,
+        "owner_organisation_id": resource.owner_organisation_id,
+        "quantity": resource.quantity,
+        "tags": list(resource.tags),
+        "timezone": resource.timezone,
+        "active": resource.active,
+        "visibility": resource.visibility,
+        "opening_hours": opening_hours_json(resource.opening_hours),
+    }
+    data.update({name: getattr(resource, name) for name in POLICY_FIELDS})
+    data.update({name: getattr(resource, name) for name in KINDS[resource.kind].fields})
+    if can_manage_resource(viewer, resource):
+        data["visible_to"] = sorted(resource.visible_to_ids)
+    return data
+
+
+def closure_json(closure: Closure) -> dict[str, Any]:
+    return {"id": closure.id, "resource_id": closure.resource_id,
+            "start": iso(closure.starts_at), "end": iso(closure.ends_at),
+            "reason": closure.reason}
+
+
+def quota_json(quota: Quota) -> dict[str, Any]:
+    return {"id": quota.id, "organisation_id": quota.organisation_id,
+            "resource_id": quota.resource_id, "resource_kind": quota.resource_kind,
+            "max_hours_per_week": quota.max_hours_per_week,
+            "max_hours_per_month": quota.max_hours_per_month}
+
+
+def booking_json(booking: Booking, viewer: User) -> dict[str, Any]:
+    """A booking; for another organisation's one, title, note and user are null."""
+    data = {
+        "id": booking.id,
+        "uid": booking.uid,
+        "resource_id": booking.resource_id,
+        "organisation_id": booking.organisation_id,
+        "user_id": booking.user_id,
+        "start": iso(booking.starts_at),
+        "end": iso(booking.ends_at),
+        "quantity": booking.quantity,
+        "title": booking.title,
+        "note": booking.note,
+        "status": booking.status,
+        "series_id": booking.series_id,
+        "sequence": booking.sequence,
+    }
+    if not can_see_booking_details(viewer, booking):
+        data.update(dict.fromkeys(BOOKING_DETAILS))
+    return data
+
+
+def membership_json(organisation: Organisation, user: User) -> dict[str, Any]:
+    return {"id": organisation.id, "slug": organisation.slug, "name": organisation.name,
+            "role": role_in(user, organisation)}
+
+
+def me_json(user: User) -> dict[str, Any]:
+    organisations = sorted((m.organisation for m in user.memberships), key=lambda o: o.name)
+    return {"id": user.id, "email": user.email, "name": user.display_name,
+            "is_admin": user.is_admin,
+            "organisations": [membership_json(org, user) for org in organisations]}
