@@ -5,7 +5,7 @@ their organisation's members and resources; members see the shared catalogue and
 on behalf of their organisations.
 """
 
-from sqlalchemy import and_, exists, or_, select, true
+from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from sharing.extensions import db
@@ -122,7 +122,10 @@ def visible_resources_clause(user: User | None) -> ColumnElement[bool]:
     """SQL filter: the resources this user may see in the catalogue."""
     if is_admin(user):
         return true()
-    memberships = user.memberships if user and user.is_authenticated else []
+    # Like can_see_resource: the shared catalogue is for members of an organisation.
+    if not user or not user.is_authenticated or not user.memberships:
+        return false()
+    memberships = user.memberships
     org_ids = [m.organisation_id for m in memberships]
     managed_ids = [m.organisation_id for m in memberships if m.role == "manager"]
     listed = exists().where(

@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from conftest import PASSWORD
 from flask import g
 from sqlalchemy import func, select
 
 from sharing.database import utcnow
 from sharing.extensions import db
 from sharing.models import AccountToken, Membership, User
-from conftest import PASSWORD
 
 LINK = re.compile(r"https?://\S+")
 
