@@ -34,6 +34,12 @@ def saving() -> Iterator[None]:
             raise
 
 
+def report(message: str, result: object) -> None:
+    """Say what was done, then the result alone on the last line, for scripts to capture."""
+    click.echo(message)
+    click.echo(result)
+
+
 def organisation_with_slug(slug: str) -> Organisation:
     organisation = organisations.find_organisation_by_slug(slug)
     if organisation is None:
@@ -59,8 +65,7 @@ def create_site(name: str, timezone: str, address: str) -> None:
     """Add a site; prints its id."""
     with saving():
         site = organisations.create_site(name, timezone, address)
-    click.echo(f"Created site {site.name} ({site.timezone}).")
-    click.echo(site.id)
+    report(f"Created site {site.name} ({site.timezone}).", site.id)
 
 
 org_commands = AppGroup("org", help="Member organisations of the pole.")
@@ -74,8 +79,7 @@ def create_organisation(slug: str, name: str, legal_form: str) -> None:
     """Add a member organisation identified by SLUG; prints its id."""
     with saving():
         organisation = organisations.create_organisation(slug, name, legal_form)
-    click.echo(f"Created organisation {organisation.slug} ({organisation.name}).")
-    click.echo(organisation.id)
+    report(f"Created organisation {organisation.slug} ({organisation.name}).", organisation.id)
 
 
 user_commands = AppGroup("user", help="People who sign in.")
@@ -100,8 +104,7 @@ def create_user(email: str, name: str, password: str, org_slug: str | None, role
         user = accounts.create_user(email, name, password, is_admin=admin)
         if organisation:
             organisations.add_member(user, organisation, role or "member")
-    click.echo(f"Created user {user.email}.")
-    click.echo(user.id)
+    report(f"Created user {user.email}.", user.id)
 
 
 token_commands = AppGroup("token", help="Bearer tokens for the JSON API.")
@@ -115,8 +118,7 @@ def create_token(email: str, name: str) -> None:
     """Make an API token for the user with the address EMAIL; prints the token once."""
     with saving():
         _token, raw = api_tokens.create_api_token(user_with_email(email), name)
-    click.echo(f"API token for {email}; it is shown only this once:")
-    click.echo(raw)
+    report(f"API token for {email}; it is shown only this once:", raw)
 
 
 @click.command("demo")
