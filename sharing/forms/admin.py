@@ -1,22 +1,26 @@
-"""Forms for the coordinator: sites and organisations."""
+"""Forms for the coordinator: sites and organisations.
+
+Edit forms are filled from the object: InputRequired (not DataRequired) makes a post
+that leaves a field out an error instead of a silent "keep the old value".
+"""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import InputRequired, Length
 
 
 class SiteForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    address = TextAreaField(_l("Address"), validators=[Length(max=300)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
+    address = TextAreaField(_l("Address"), default="", validators=[Length(max=300)])
     timezone = StringField(_l("Timezone"), default="Europe/Paris",
-                           validators=[DataRequired(), Length(max=64)],
+                           validators=[InputRequired(), Length(max=64)],
                            description=_l("For example Europe/Paris."))
 
 
 class OrganisationForm(FlaskForm):
-    slug = StringField(_l("Identifier"), validators=[DataRequired(), Length(max=64)],
+    slug = StringField(_l("Identifier"), validators=[InputRequired(), Length(max=64)],
                        description=_l("Lower-case letters, digits and hyphens; used in links."))
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    legal_form = StringField(_l("Legal form"), validators=[Length(max=60)],
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    legal_form = StringField(_l("Legal form"), default="", validators=[Length(max=60)],
                              description=_l("Association, SCOP, SCIC, company…"))
