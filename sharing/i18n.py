@@ -3,20 +3,22 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, format_datetime, get_locale
 from flask_login import current_user
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the command line, the engine called outside a request
+        return languages[0]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or languages[0]
 
 
 def select_timezone() -> str:
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
 

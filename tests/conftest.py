@@ -214,3 +214,18 @@ def create_booking(app):
 @pytest.fixture
 def now():
     return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def scene(create_site, create_organisation, create_user, create_resource):
+    """Two organisations on a Paris site; the owner shares a meeting room (quantity 1)."""
+    from engine_helpers import Scene
+
+    site = create_site(name="Voiron", timezone="Europe/Paris")
+    owner = create_organisation(slug="ressourcerie")
+    booker = create_organisation(slug="patisserie")
+    manager = create_user(email="manager@example.org", organisation=owner, role="manager")
+    member = create_user(email="member@example.org", organisation=booker)
+    room = create_resource(kind="room", owner=owner, site=site, name="Salle des Tilleuls",
+                           capacity=12, slot_minutes=15)
+    return Scene(owner, booker, manager, member, room)

@@ -11,7 +11,13 @@ from sqlalchemy import exists, select
 from sharing.engine.calendar import ResourceCalendar, load_calendar, load_calendars
 from sharing.engine.contracts import Alternative, BookingRequest
 from sharing.engine.policy import LONGEST_BUFFER_MINUTES, MINUTES_PER_DAY
-from sharing.engine.rules import Slot, check_slot
+from sharing.engine.rules import (
+    Slot,
+    booker_conflicts,
+    check_slot,
+    duration_conflicts,
+    resource_conflicts,
+)
 from sharing.engine.times import at_wall_minutes, is_covered, open_intervals, subtract, zone
 from sharing.extensions import db
 from sharing.models import Resource, ResourceTag, User
@@ -53,6 +59,8 @@ def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, 
     calendar = load_calendar(resource.id, window_start,
                              window_end + timedelta(minutes=resource.buffer_minutes))
     maybe_free = open_and_not_closed(resource, calendar, window_start, window_end)
+    if duration_conflicts(Slot(resource, request.start, request.end)):
+        return  # no time of that length will do on this resource
     found = 0
     for start in candidate_starts(resource, request):
         if found == LIMIT:
@@ -60,7 +68,9 @@ def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, 
         if start < now or not is_covered(start, start + length, maybe_free):
             continue
         slot = Slot(resource, start, start + length, request.quantity)
-        if not check_slot(slot, calendar, user, request.organisation_id, now):
+        # the resource's own rules first: they need no query
+        if not resource_conflicts(slot, calendar, now) and not booker_conflicts(
+                slot, user, request.organisation_id):
             found += 1
             yield Alternative(resource.id, slot.start, slot.end)
 

@@ -30,7 +30,7 @@ from sharing.engine.times import to_utc, zone
 from sharing.extensions import db
 from sharing.models import HOLDING_STATUSES, Booking, BookingSeries, Organisation, Resource, User
 from sharing.permissions import can_cancel_booking, can_decide_booking
-from sharing.validation import InvalidInput
+from sharing.validation import InvalidInput, is_row_id
 
 TITLE_LENGTH = 200
 NOTE_LENGTH = 5000
@@ -51,12 +51,13 @@ def validate_request(request: BookingRequest) -> list[Resource]:
         if not isinstance(getattr(request, name), datetime) \
                 or getattr(request, name).tzinfo is None:
             errors[name] = [_("Give a date and time with its offset or Z.")]
-    if db.session.get(Organisation, request.organisation_id) is None:
+    if not is_row_id(request.organisation_id) \
+            or db.session.get(Organisation, request.organisation_id) is None:
         errors["organisation_id"] = [_("Unknown organisation.")]
     ids = [request.resource_id, *request.extra_resource_ids]
     if len(set(ids)) != len(ids):
         errors["extra_resource_ids"] = [_("Each resource may appear once.")]
-    resources = [db.session.get(Resource, rid) for rid in ids]
+    resources = [db.session.get(Resource, rid) if is_row_id(rid) else None for rid in ids]
     if resources[0] is None:
         errors["resource_id"] = [_("Unknown resource.")]
     if None in resources[1:]:
