@@ -16,15 +16,23 @@ from sharing.extensions import db
 
 
 @pytest.fixture(autouse=True)
-def keep_loggers_enabled():
+def keep_logging_as_it_was():
     """Alembic's env.py calls `logging.config.fileConfig`, which disables every logger that
-    already exists; later tests must still see what the application logs."""
-    loggers = [logger for logger in logging.root.manager.loggerDict.values()
-               if isinstance(logger, logging.Logger)]
-    disabled = {logger: logger.disabled for logger in loggers}
+    already exists and resets the root logger; later tests must still see what the
+    application logs."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    disabled = {logger: logger.disabled for logger in all_loggers()}
     yield
-    for logger, was_disabled in disabled.items():
-        logger.disabled = was_disabled
+    root.setLevel(level)
+    root.handlers[:] = handlers
+    for logger in all_loggers():
+        logger.disabled = disabled.get(logger, False)
+
+
+def all_loggers() -> list[logging.Logger]:
+    return [logger for logger in logging.root.manager.loggerDict.values()
+            if isinstance(logger, logging.Logger)]
 
 
 # SQLite cannot reflect expression indexes; `assert_emails_unique_whatever_the_case` checks it.
