@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from flask_babel import force_locale
 
 from sharing import accounts, api_tokens, demo, organisations
 from sharing.extensions import db
@@ -22,16 +20,14 @@ from sharing.validation import InvalidInput
 @contextmanager
 def saving() -> Iterator[None]:
     """Commit what the block adds, or write nothing and exit with the reason."""
-    # A terminal has no browser to pick a language from: speak the installation's own.
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        try:
-            yield
-            db.session.commit()
-        except BaseException as error:
-            db.session.rollback()
-            if isinstance(error, InvalidInput):
-                raise click.ClickException(str(error)) from None
-            raise
+    try:
+        yield
+        db.session.commit()
+    except BaseException as error:
+        db.session.rollback()
+        if isinstance(error, InvalidInput):
+            raise click.ClickException(str(error)) from None
+        raise
 
 
 def report(message: str, result: object) -> None:

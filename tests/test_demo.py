@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from sharing import demo
@@ -21,9 +20,7 @@ BEFORE_DST = date(2026, 3, 25)
 
 
 def load_demo(today: date) -> None:
-    # Outside a request there is no browser language: the command line forces one too.
-    with force_locale("fr"):
-        demo.load(today=today)
+    demo.load(today=today)
     db.session.commit()
 
 
