@@ -3,7 +3,7 @@ hours and on the grid, never exceed a resource's units, and are made by members 
 organisations allowed to book; and loading it again, even weeks later, duplicates nothing."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from sharing import demo
 from sharing.accounts import authenticate
+from sharing.engine import booking as engine_booking
+from sharing.engine.contracts import BookingRequest
 from sharing.extensions import db
 from sharing.models import RESOURCE_KINDS, Booking, Resource
 from sharing.permissions import can_book, is_member
@@ -113,3 +115,16 @@ def test_a_later_run_adds_only_the_new_week_across_the_clock_change(demo_pole):
     paris = ZoneInfo("Europe/Paris")
     assert {b.starts_at.astimezone(paris).strftime("%H:%M") for b in summer_meetings} == {
         p.start for p in demo.BOOKINGS if p.resource == "salle-chartreuse"}
+
+
+def test_the_engine_would_accept_every_demo_booking(demo_pole):
+    """Each booking, set aside, fits again beside all the others, asked a day ahead."""
+    asked_at = datetime.combine(demo.this_monday(BEFORE_DST), time(), UTC) - timedelta(days=1)
+    for booking in all_bookings():
+        status, booking.status = booking.status, "cancelled"
+        request = BookingRequest(resource_id=booking.resource_id,
+                                 organisation_id=booking.organisation_id,
+                                 start=booking.starts_at, end=booking.ends_at,
+                                 quantity=booking.quantity, title=booking.title)
+        assert engine_booking.check(booking.user, request, now=asked_at) == [], booking.title
+        booking.status = status
