@@ -161,6 +161,12 @@ def test_token_create_prints_a_working_token(runner, create_user):
     assert raw not in token.token_hash
 
 
+def test_token_create_names_the_token_after_the_command_line(runner, create_user):
+    create_user(email="marc@example.org")
+    assert runner.invoke(args=["token", "create", "marc@example.org"]).exit_code == 0
+    assert db.session.scalar(select(ApiToken.name)) == "Command line"
+
+
 @pytest.mark.parametrize("args, message", [
     (["nobody@example.org"], "No user"),
     (["marc@example.org", "--name", " "], "name"),
