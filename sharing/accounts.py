@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from sharing.database import utcnow
+from sharing.database import utcnow, write_transaction
 from sharing.extensions import db, login_manager
 from sharing.mail import send_mail
 from sharing.models import LOCALES, ROLES, AccountToken, Organisation, User
@@ -140,12 +140,17 @@ def get_reset_token_user(raw: str) -> User:
 
 
 def reset_password(raw: str, password: str) -> User:
-    """Set a new password through a reset link, which then stops working with its siblings."""
-    token = get_usable_account_token("reset", raw)
+    """Set a new password through a reset link, which then stops working with its siblings.
+
+    Commits, holding the write lock: of two requests following one link, one succeeds and
+    the other finds the link used.
+    """
     check_new_password(password)
-    consume_account_token(token)
-    withdraw_account_tokens("reset", token.user)
-    token.user.set_password(password)
+    with write_transaction():
+        token = get_usable_account_token("reset", raw)
+        consume_account_token(token)
+        withdraw_account_tokens("reset", token.user)
+        token.user.set_password(password)
     return token.user
 
 
@@ -177,21 +182,25 @@ def get_invitation(raw: str) -> AccountToken:
 
 
 def accept_invitation(raw: str, user: User) -> AccountToken:
-    """Add the invited user to the organisation; the link then stops working."""
-    token = get_invitation(raw)
-    if normalise_email(user.email) != token.email:
-        raise InvalidInput(email=_("This invitation was sent to another address."))
-    consume_account_token(token)
-    add_member(user, token.organisation, token.role or "member")
+    """Add the invited user to the organisation; the link then stops working. Commits."""
+    with write_transaction():
+        token = get_invitation(raw)
+        if normalise_email(user.email) != token.email:
+            raise InvalidInput(email=_("This invitation was sent to another address."))
+        consume_account_token(token)
+        add_member(user, token.organisation, token.role or "member")
     return token
 
 
 def join_by_invitation(raw: str, name: str, password: str) -> User:
-    """Create the invited person's account and membership in one go."""
-    token = get_invitation(raw)
+    """Create the invited person's account and membership in one go. Commits."""
     check_new_password(password)
-    user = create_user(token.email, name, password)
-    accept_invitation(raw, user)
+    with write_transaction():
+        token = get_invitation(raw)
+        # The link first: a second request for it stops here, before creating anyone.
+        consume_account_token(token)
+        user = create_user(token.email, name, password)
+        add_member(user, token.organisation, token.role or "member")
     return user
 
 

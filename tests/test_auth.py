@@ -2,6 +2,8 @@
 
 import re
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email import message_from_bytes, policy
 from urllib.parse import urlsplit
@@ -343,3 +345,41 @@ def test_inactive_accounts_get_no_reset_mail(client, inbox, create_user):
     assert response.status_code == 302
     assert inbox.messages == []
     assert client.post("/password/forgot", data={}).status_code == 422
+
+
+# --- one link, many clicks at once ------------------------------------------------------
+
+def post_together(app, url: str, data: dict, times: int = 10) -> list[int]:
+    """POST the same form from `times` threads released at the same instant."""
+    barrier = threading.Barrier(times)
+
+    def post() -> int:
+        client = app.test_client()
+        barrier.wait()
+        return client.post(url, data=data).status_code
+
+    with ThreadPoolExecutor(times) as pool:
+        return sorted(pool.map(lambda _: post(), range(times)))
+
+
+def test_a_reset_link_clicked_many_times_at_once_works_once(app, client, inbox, create_user):
+    user = create_user(email="camille@example.org")
+    client.post("/password/forgot", data={"email": "camille@example.org"})
+    link = inbox.link(inbox.messages[0])
+    statuses = post_together(app, link, {"password": "a new password",
+                                         "confirm": "a new password"})
+    assert statuses == [302] + [400] * 9
+    db.session.rollback()  # end this session's read snapshot, to see the threads' writes
+    assert user.check_password("a new password")
+
+
+def test_an_invitation_clicked_many_times_at_once_creates_one_account(
+        app, client, login, inbox, org_with_manager):
+    organisation, manager = org_with_manager
+    invite(client, login, manager, organisation, "new@example.org")
+    link = inbox.link(inbox.messages[0])
+    statuses = post_together(app, link, {"name": "Nour", "password": "long enough pass",
+                                         "confirm": "long enough pass"})
+    assert statuses == [302] + [400] * 9
+    db.session.rollback()  # end this session's read snapshot, to see the threads' writes
+    assert count(User) == 2 and count(Membership) == 2
