@@ -9,6 +9,7 @@ from sharing.accounts import change_password, update_profile
 from sharing.api_tokens import create_api_token, get_api_tokens, revoke_api_token
 from sharing.extensions import db
 from sharing.forms.accounts import (
+    FORM_ERROR,
     ActionForm,
     ApiTokenForm,
     ChangePasswordForm,
@@ -18,8 +19,6 @@ from sharing.forms.accounts import (
 from sharing.models import ApiToken
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-
-FORM_ERROR = 422
 
 
 @bp.before_request
@@ -39,6 +38,15 @@ def render_page(status: int = 200, new_token: str | None = None, **forms: FlaskF
                            revoke_form=ActionForm(), new_token=new_token, **forms), status
 
 
+def save_section(name: str, form: FlaskForm, change, saved_message: str):
+    """One section of the page was posted: save it, or show it again with its errors."""
+    saved, _none = save_form(form, change)
+    if not saved:
+        return render_page(FORM_ERROR, **{name: form})
+    flash(saved_message, "info")
+    return redirect(url_for("account.index"))
+
+
 @bp.get("/")
 def index():
     return render_page()
@@ -47,23 +55,17 @@ def index():
 @bp.post("/profile")
 def profile():
     form = ProfileForm(prefix="profile")
-    saved, _none = save_form(form, lambda: update_profile(
-        current_user, form.name.data, form.locale.data, form.timezone.data))
-    if not saved:
-        return render_page(FORM_ERROR, profile_form=form)
-    flash(_("Your profile is saved."), "info")
-    return redirect(url_for("account.index"))
+    return save_section("profile_form", form, lambda: update_profile(
+        current_user, form.name.data, form.locale.data, form.timezone.data),
+        _("Your profile is saved."))
 
 
 @bp.post("/password")
 def password():
     form = ChangePasswordForm(prefix="password")
-    saved, _none = save_form(form, lambda: change_password(
-        current_user, form.current_password.data, form.new_password.data))
-    if not saved:
-        return render_page(FORM_ERROR, password_form=form)
-    flash(_("Your password is changed."), "info")
-    return redirect(url_for("account.index"))
+    return save_section("password_form", form, lambda: change_password(
+        current_user, form.current_password.data, form.new_password.data),
+        _("Your password is changed."))
 
 
 @bp.post("/tokens")

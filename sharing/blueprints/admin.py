@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from sharing.extensions import db
-from sharing.forms.accounts import ActionForm, save_form
+from sharing.forms.accounts import ActionForm, form_status, save_form
 from sharing.forms.admin import OrganisationForm, SiteForm
 from sharing.models import Organisation, Resource, Site, User
 from sharing.organisations import (
@@ -21,8 +21,6 @@ from sharing.organisations import (
 from sharing.permissions import can_manage_organisations, can_manage_sites
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-FORM_ERROR = 422
 
 
 @bp.before_request
@@ -44,9 +42,13 @@ def index():
     return render_template("admin/index.html", counts=counts)
 
 
-def render_form_page(form, title: str):
-    status = FORM_ERROR if form.is_submitted() else 200
-    return render_template("admin/form.html", form=form, title=title), status
+def form_page(form, change, title: str, saved_message: str, back_to: str):
+    """Show the form; on a valid post make the change and go back to the list."""
+    saved, _result = save_form(form, change)
+    if saved:
+        flash(saved_message, "info")
+        return redirect(url_for(back_to))
+    return render_template("admin/form.html", form=form, title=title), form_status(form)
 
 
 @bp.get("/sites/")
@@ -57,24 +59,19 @@ def sites():
 @bp.route("/sites/new", methods=["GET", "POST"])
 def new_site():
     form = SiteForm()
-    saved, _site = save_form(form, lambda: create_site(form.name.data, form.timezone.data,
-                                                       form.address.data))
-    if saved:
-        flash(_("Site created."), "info")
-        return redirect(url_for("admin.sites"))
-    return render_form_page(form, _("New site"))
+    return form_page(form, lambda: create_site(form.name.data, form.timezone.data,
+                                               form.address.data),
+                     _("New site"), _("Site created."), "admin.sites")
 
 
 @bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
 def edit_site(site_id: int):
     site = db.get_or_404(Site, site_id)
     form = SiteForm(obj=site)
-    saved, _none = save_form(form, lambda: update_site(site, form.name.data,
-                                                       form.timezone.data, form.address.data))
-    if saved:
-        flash(_("Site saved."), "info")
-        return redirect(url_for("admin.sites"))
-    return render_form_page(form, _("Edit the site %(name)s", name=site.name))
+    return form_page(form, lambda: update_site(site, form.name.data, form.timezone.data,
+                                               form.address.data),
+                     _("Edit the site %(name)s", name=site.name), _("Site saved."),
+                     "admin.sites")
 
 
 @bp.get("/organisations/")
@@ -86,24 +83,21 @@ def organisations():
 @bp.route("/organisations/new", methods=["GET", "POST"])
 def new_organisation():
     form = OrganisationForm()
-    saved, _org = save_form(form, lambda: create_organisation(
-        form.slug.data, form.name.data, form.legal_form.data))
-    if saved:
-        flash(_("Organisation created. Invite its first manager from its page."), "info")
-        return redirect(url_for("admin.organisations"))
-    return render_form_page(form, _("New organisation"))
+    return form_page(form, lambda: create_organisation(form.slug.data, form.name.data,
+                                                       form.legal_form.data),
+                     _("New organisation"),
+                     _("Organisation created. Invite its first manager from its page."),
+                     "admin.organisations")
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
-    saved, _none = save_form(form, lambda: update_organisation(
-        organisation, form.slug.data, form.name.data, form.legal_form.data))
-    if saved:
-        flash(_("Organisation saved."), "info")
-        return redirect(url_for("admin.organisations"))
-    return render_form_page(form, _("Edit the organisation %(name)s", name=organisation.name))
+    return form_page(form, lambda: update_organisation(organisation, form.slug.data,
+                                                       form.name.data, form.legal_form.data),
+                     _("Edit the organisation %(name)s", name=organisation.name),
+                     _("Organisation saved."), "admin.organisations")
 
 
 @bp.post("/organisations/<int:organisation_id>/deactivate")

@@ -24,13 +24,12 @@ from sharing.forms.accounts import (
     JoinForm,
     LoginForm,
     NewPasswordForm,
+    form_status,
     save_form,
 )
 from sharing.tokens import UnknownLink, UnusableLink
 
 bp = Blueprint("auth", __name__)
-
-FORM_ERROR = 422
 
 
 @bp.record_once
@@ -64,8 +63,7 @@ def login():
             login_user(user)
             return redirect(target or url_for("main.index"))
         form.form_errors.append(_("Wrong e-mail address or password."))
-    status = FORM_ERROR if form.is_submitted() else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), form_status(form)
 
 
 @bp.post("/logout")
@@ -85,8 +83,7 @@ def forgot_password():
         flash(_("If an account has this address, a link to choose a new password is on "
                 "its way. Check your mailbox."), "info")
         return redirect(url_for("auth.login"))
-    status = FORM_ERROR if form.is_submitted() else 200
-    return render_template("auth/forgot_password.html", form=form), status
+    return render_template("auth/forgot_password.html", form=form), form_status(form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
@@ -97,8 +94,8 @@ def reset_password_page(token: str):
     if saved:
         flash(_("Your password is changed. You can log in with it."), "info")
         return redirect(url_for("auth.login"))
-    status = FORM_ERROR if form.is_submitted() else 200
-    return render_template("auth/reset_password.html", form=form, user=user), status
+    page = render_template("auth/reset_password.html", form=form, user=user)
+    return page, form_status(form)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -119,8 +116,8 @@ def invitation(token: str):
     if saved:
         flash(_("You are now a member of %(org)s.", org=invite.organisation.name), "info")
         return redirect(url_for("orgs.detail", slug=invite.organisation.slug))
-    status = FORM_ERROR if form.is_submitted() else 200
-    return render_template("auth/invitation.html", invite=invite, form=form), status
+    page = render_template("auth/invitation.html", invite=invite, form=form)
+    return page, form_status(form)
 
 
 def join(token: str, invite):
@@ -133,5 +130,4 @@ def join(token: str, invite):
         flash(_("Welcome! You are now a member of %(org)s.", org=invite.organisation.name),
               "info")
         return redirect(url_for("orgs.detail", slug=invite.organisation.slug))
-    status = FORM_ERROR if form.is_submitted() else 200
-    return render_template("auth/join.html", invite=invite, form=form), status
+    return render_template("auth/join.html", invite=invite, form=form), form_status(form)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from sharing.accounts import get_pending_invitations, invite_to_organisation
 from sharing.extensions import db
-from sharing.forms.accounts import ActionForm, InviteForm, RoleForm, save_form
+from sharing.forms.accounts import FORM_ERROR, ActionForm, InviteForm, RoleForm, save_form
 from sharing.models import Membership, Organisation
 from sharing.organisations import (
     change_role,
@@ -22,8 +22,6 @@ from sharing.permissions import can_manage_members, can_see_members
 from sharing.validation import InvalidInput
 
 bp = Blueprint("orgs", __name__, url_prefix="/organisations")
-
-FORM_ERROR = 422
 
 
 @bp.before_request

@@ -13,6 +13,13 @@ from sharing.validation import InvalidInput
 
 T = TypeVar("T")
 
+# The status of a page showing a posted form again with its errors.
+FORM_ERROR = 422
+
+
+def form_status(form: FlaskForm) -> int:
+    return FORM_ERROR if form.is_submitted() else 200
+
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
 ROLE_CHOICES = [("member", _l("Member")), ("manager", _l("Manager"))]
 
