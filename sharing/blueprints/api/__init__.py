@@ -47,6 +47,12 @@ def authenticate() -> None:
     g._login_user = user  # Flask-Login's current_user for this request only, no cookie
 
 
+@bp.before_request
+def refuse_nul_in_query() -> None:
+    if has_nul(list(request.args.items(multi=True))):
+        abort(400, _("The query string must not contain NUL characters."))
+
+
 def api_user() -> User:
     return g.api_user
 
@@ -72,13 +78,24 @@ def finite_float(text: str) -> float:
     return value
 
 
+def has_nul(value: Any) -> bool:
+    """NUL characters: PostgreSQL cannot store them in text, and no field needs them."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    return isinstance(value, list | tuple) and any(map(has_nul, value))
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object; 400 for anything else (bad syntax, NaN, a list, null…)."""
     try:
         data = json.loads(request.get_data() or b"null", parse_constant=reject_constant,
                           parse_float=finite_float)
+        if has_nul(data):
+            raise ValueError("NUL character")
     except (ValueError, RecursionError):
-        abort(400, _("The body must be valid JSON."))
+        abort(400, _("The body must be valid JSON, without NUL characters."))
     if not isinstance(data, dict):
         abort(400, _("The body must be a JSON object."))
     return data
@@ -133,12 +150,16 @@ def parse_datetime(value: Any, field: str) -> datetime:
 
 
 def parse_id(value: Any, field: str) -> int:
-    """A row id given in a body or a query string; it may still name no row."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 12:
-        value = int(value)
+    """A row id given in a body; it may still name no row."""
     if not is_row_id(value):
         raise invalid(field, _("Give the id of an existing object (a positive whole number)."))
     return value
+
+
+def parse_query_id(value: str, field: str) -> int:
+    """A row id given in a query string."""
+    digits = value.isascii() and value.isdigit() and len(value) < 12
+    return parse_id(int(value) if digits else None, field)
 
 
 def query_arg(name: str, parse: Callable[[Any, str], T]) -> T | None:

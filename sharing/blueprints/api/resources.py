@@ -15,6 +15,7 @@ from sharing.blueprints.api import (
     managed_resource,
     parse_datetime,
     parse_id,
+    parse_query_id,
     query_arg,
     visible_resource_or_404,
 )
@@ -65,7 +66,7 @@ def only_free(resources: list[Resource], interval: tuple[datetime, datetime],
 def list_resources():
     filters = {
         "kind": query_arg("kind", parse_kind),
-        "site_id": query_arg("site", parse_id),
+        "site_id": query_arg("site", parse_query_id),
         "tag": request.args.get("tag"),
         "text": request.args.get("text"),
         "min_capacity": query_arg("min_capacity", parse_count),
