@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from sharing import permissions as p
 from sharing.extensions import db
-from sharing.models import Resource
+from sharing.models import Quota, Resource
 
 
 @pytest.fixture
@@ -183,3 +183,31 @@ def test_members_of_an_organisation(cast):
     assert who(cast, lambda u: p.can_see_members(u, frozen)) == {"admin", "frozen_manager"}
     assert who(cast, lambda u: p.can_manage_members(u, frozen)) == {"admin"}
     assert not p.can_see_members(ANONYMOUS, owner)
+
+
+@pytest.fixture
+def quotas(cast):
+    """Quotas for the outsider's organisation: on the owner's room, and on a whole kind."""
+    other = cast["orgs"]["other"]
+    on_room = Quota(organisation=other, resource=cast["shared"], max_hours_per_week=4)
+    on_kind = Quota(organisation=other, resource_kind="room", max_hours_per_month=10)
+    db.session.add_all([on_room, on_kind])
+    db.session.commit()
+    return on_room, on_kind
+
+
+def test_quotas(cast, quotas):
+    on_room, on_kind = quotas
+    other, listed = cast["orgs"]["other"], cast["orgs"]["listed"]
+    managers = {"admin", "manager", "outsider", "frozen_manager"}
+    assert who(cast, p.can_set_quotas) == managers
+    # On one resource: its owners; on a whole kind: the coordinator only.
+    assert who(cast, lambda u: p.can_set_quota(u, on_room)) == {"admin", "manager"}
+    assert who(cast, lambda u: p.can_set_quota(u, on_kind)) == {"admin"}
+    # Seen by the organisation it limits, and by whoever may set it.
+    assert who(cast, lambda u: p.can_see_quota(u, on_room)) == {"admin", "manager",
+                                                                "outsider"}
+    assert who(cast, lambda u: p.can_see_quota(u, on_kind)) == {"admin", "outsider"}
+    assert who(cast, lambda u: p.can_see_quotas_of(u, other)) == managers
+    assert who(cast, lambda u: p.can_see_quotas_of(u, listed)) == managers | {"listed"}
+    assert not p.can_set_quotas(ANONYMOUS) and not p.can_see_quotas_of(None, other)
