@@ -11,6 +11,7 @@ from sqlalchemy import exists, select
 from sharing.engine.calendar import ResourceCalendar, load_calendar, load_calendars
 from sharing.engine.contracts import Alternative, BookingRequest
 from sharing.engine.policy import LONGEST_BUFFER_MINUTES, MINUTES_PER_DAY
+from sharing.engine.quotas import QuotaLedger
 from sharing.engine.rules import (
     Slot,
     booker_conflicts,
@@ -32,8 +33,9 @@ def find_alternatives(user: User, request: BookingRequest, now: datetime) -> lis
     resource = db.session.get(Resource, request.resource_id)
     if resource is None or request.end <= request.start:
         return []
-    same = list(nearest_free_slots(user, resource, request, now))
-    others = similar_free_resources(user, resource, request, now)
+    ledger = QuotaLedger()
+    same = list(nearest_free_slots(user, resource, request, now, ledger))
+    others = similar_free_resources(user, resource, request, now, ledger)
     keep_same = max(LIMIT - len(others), min(3, len(same)))
     return (same[:keep_same] + others)[:LIMIT]
 
@@ -50,8 +52,8 @@ def candidate_starts(resource: Resource, request: BookingRequest) -> Iterator[da
         yield from (moment for moment in starts if moment != request.start)
 
 
-def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, now: datetime
-                       ) -> Iterator[Alternative]:
+def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, now: datetime,
+                       ledger: QuotaLedger) -> Iterator[Alternative]:
     length = request.end - request.start
     tz = zone(resource.timezone)
     window_start = at_wall_minutes(request.start.astimezone(tz).date(), 0, tz)
@@ -70,7 +72,7 @@ def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, 
         slot = Slot(resource, start, start + length, request.quantity)
         # the resource's own rules first: they need no query
         if not resource_conflicts(slot, calendar, now) and not booker_conflicts(
-                slot, user, request.organisation_id):
+                slot, user, request.organisation_id, ledger):
             found += 1
             yield Alternative(resource.id, slot.start, slot.end)
 
@@ -99,11 +101,11 @@ def find_similar_resources(resource: Resource, quantity: int, organisation_id: i
 
 
 def similar_free_resources(user: User, resource: Resource, request: BookingRequest,
-                           now: datetime) -> list[Alternative]:
+                           now: datetime, ledger: QuotaLedger) -> list[Alternative]:
     similar = find_similar_resources(resource, request.quantity, request.organisation_id)
     calendars = load_calendars([r.id for r in similar], request.start,
                                request.end + timedelta(minutes=LONGEST_BUFFER_MINUTES))
     offers = [Alternative(r.id, request.start, request.end) for r in similar
               if not check_slot(Slot(r, request.start, request.end, request.quantity),
-                                calendars[r.id], user, request.organisation_id, now)]
+                                calendars[r.id], user, request.organisation_id, now, ledger)]
     return offers[:LIMIT]

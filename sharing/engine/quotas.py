@@ -56,19 +56,41 @@ def hours_used(quota: Quota, period: Period) -> float:
     return sum(overlap_hours(s, e, period) for s, e in rows)
 
 
-def quota_conflicts(resource: Resource, organisation_id: int, start: datetime, end: datetime
-                    ) -> list[str]:
+class QuotaLedger:
+    """Quotas and hours used, each read once while nothing is booked in between: many
+    candidate times in one week (alternatives) then cost one query, not one each."""
+
+    def __init__(self) -> None:
+        self.quotas: dict[tuple[int, int], list[Quota]] = {}
+        self.used: dict[tuple[int, Period], float] = {}
+
+    def quotas_for(self, resource: Resource, organisation_id: int) -> list[Quota]:
+        key = (resource.id, organisation_id)
+        if key not in self.quotas:
+            self.quotas[key] = find_quotas(resource, organisation_id)
+        return self.quotas[key]
+
+    def hours_used(self, quota: Quota, period: Period) -> float:
+        key = (quota.id, period)
+        if key not in self.used:
+            self.used[key] = hours_used(quota, period)
+        return self.used[key]
+
+
+def quota_conflicts(resource: Resource, organisation_id: int, start: datetime, end: datetime,
+                    ledger: QuotaLedger | None = None) -> list[str]:
     """A message for each period whose limit this booking would exceed."""
+    ledger = ledger or QuotaLedger()
     tz = zone(resource.timezone)
     messages = []
-    for quota in find_quotas(resource, organisation_id):
+    for quota in ledger.quotas_for(resource, organisation_id):
         limits = [(quota.max_hours_per_week, weeks_touched, _("week")),
                   (quota.max_hours_per_month, months_touched, _("month"))]
         for limit, periods_of, name in limits:
             if limit is None:
                 continue
             for period in periods_of(start, end, tz):
-                total = hours_used(quota, period) + overlap_hours(start, end, period)
+                total = ledger.hours_used(quota, period) + overlap_hours(start, end, period)
                 if total > limit + 1e-9:
                     messages.append(_(
                         "This would bring your organisation to %(total)s h this %(period)s; "

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from sharing.engine.calendar import ResourceCalendar
 from sharing.engine.policy import LONGEST_BOOKING_MINUTES
-from sharing.engine.quotas import quota_conflicts
+from sharing.engine.quotas import QuotaLedger, quota_conflicts
 from sharing.engine.times import is_covered, is_nonexistent, is_on_grid, open_intervals, zone
 from sharing.models import Resource, User
 from sharing.permissions import can_book
@@ -141,18 +141,19 @@ def resource_conflicts(slot: Slot, calendar: ResourceCalendar, now: datetime,
             + capacity_conflicts(slot, calendar, organisation_id))
 
 
-def booker_conflicts(slot: Slot, user: User, organisation_id: int) -> list[Conflict]:
+def booker_conflicts(slot: Slot, user: User, organisation_id: int,
+                     ledger: QuotaLedger | None = None) -> list[Conflict]:
     """The rules about who books: permission and the organisation's fair share."""
     if not can_book(user, slot.resource, organisation_id):
         return [Conflict("not_allowed",
                          _("You cannot book this resource for this organisation."))]
     return [Conflict("quota", message) for message in
-            quota_conflicts(slot.resource, organisation_id, slot.start, slot.end)]
+            quota_conflicts(slot.resource, organisation_id, slot.start, slot.end, ledger)]
 
 
 def check_slot(slot: Slot, calendar: ResourceCalendar, user: User, organisation_id: int,
-               now: datetime) -> list[Conflict]:
+               now: datetime, ledger: QuotaLedger | None = None) -> list[Conflict]:
     conflicts = resource_conflicts(slot, calendar, now, organisation_id)
     if not (conflicts and conflicts[0].code == "invalid_interval"):
-        conflicts += booker_conflicts(slot, user, organisation_id)
+        conflicts += booker_conflicts(slot, user, organisation_id, ledger)
     return [replace(conflict, resource_id=slot.resource.id) for conflict in conflicts]
