@@ -1,17 +1,12 @@
-"""No request body, however malformed, gets a 500 or writes anything; and what the API
-answers about bookings and times (the serialiser the booking endpoints use)."""
+"""No request body, however malformed, gets a 500 or writes anything."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 from api_helpers import Api, assert_garbage_refused, database_state, make_pole
-from flask import g
 
-from sharing.blueprints.api import parse_datetime
-from sharing.blueprints.api.serialize import booking_json, iso
 from sharing.extensions import db
 from sharing.models import Closure
-from sharing.validation import InvalidInput
 
 
 @pytest.fixture
@@ -85,55 +80,3 @@ def test_setting_one_quota_field_by_field(client, pole):
 def test_garbage_queries_are_not_500(client, pole, query):
     response = Api(client, pole.member).get(f"/resources?{query}")
     assert response.status_code in (200, 400, 422)
-
-
-# --- times ----------------------------------------------------------------------------
-
-def test_iso_is_utc_with_z():
-    paris_summer = timezone(timedelta(hours=2))
-    assert iso(datetime(2027, 8, 1, 10, 30, tzinfo=paris_summer)) == "2027-08-01T08:30:00Z"
-    assert iso(None) is None
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("2027-03-28T03:30:00+02:00", datetime(2027, 3, 28, 1, 30, tzinfo=UTC)),
-    ("2027-03-28T01:30:00Z", datetime(2027, 3, 28, 1, 30, tzinfo=UTC)),
-    ("2027-03-28T01:30Z", datetime(2027, 3, 28, 1, 30, tzinfo=UTC)),
-])
-def test_parse_datetime_accepts_offsets_and_z(app, text, expected):
-    assert parse_datetime(text, "start") == expected
-
-
-@pytest.mark.parametrize("value", [
-    "2027-03-28T01:30:00", "2027-03-28", "", "demain", None, 1234, [], "2027-02-30T10:00Z",
-    "0001-01-01T00:00:00+01:00",
-])
-def test_parse_datetime_refuses_naive_and_malformed_naming_the_field(app, value):
-    with app.test_request_context(), pytest.raises(InvalidInput) as raised:
-        parse_datetime(value, "start")
-    assert list(raised.value.fields) == ["start"]
-
-
-# --- bookings, as the booking endpoints show them -------------------------------------
-
-def test_booking_json_hides_another_organisations_details(app, pole, create_booking):
-    booking = create_booking(pole.van, pole.partner, pole.partner_member,
-                             datetime(2027, 8, 2, 8, tzinfo=UTC), minutes=90,
-                             title="Livraison marché")
-    booking.note = "Clé chez Sam"
-    db.session.commit()
-    with app.test_request_context():
-        g._login_user = None  # the test's app context is shared between requests
-        own = booking_json(booking, pole.partner_member)
-        assert own == {
-            "id": booking.id, "uid": booking.uid, "resource_id": pole.van.id,
-            "organisation_id": pole.partner.id, "user_id": pole.partner_member.id,
-            "start": "2027-08-02T08:00:00Z", "end": "2027-08-02T09:30:00Z", "quantity": 1,
-            "title": "Livraison marché", "note": "Clé chez Sam", "status": "confirmed",
-            "series_id": None, "sequence": 0}
-        assert booking_json(booking, pole.manager) == own  # the van's owner
-        assert booking_json(booking, pole.admin) == own
-        other = booking_json(booking, pole.outsider_member)
-        assert (other["title"], other["note"], other["user_id"]) == (None, None, None)
-        assert {k: v for k, v in other.items() if k not in ("title", "note", "user_id")} == {
-            k: v for k, v in own.items() if k not in ("title", "note", "user_id")}

@@ -7,6 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sharing.catalogue import KINDS
+from sharing.engine import (
+    Alternative,
+    Availability,
+    BookingRefused,
+    BookingResult,
+    Conflict,
+    Skipped,
+)
 from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS
 from sharing.models import Booking, Closure, Organisation, Quota, Resource, User
 from sharing.permissions import can_manage_resource, can_see_booking_details, role_in
@@ -83,6 +91,44 @@ def booking_json(booking: Booking, viewer: User) -> dict[str, Any]:
     if not can_see_booking_details(viewer, booking):
         data.update(dict.fromkeys(BOOKING_DETAILS))
     return data
+
+
+def conflict_json(conflict: Conflict) -> dict[str, Any]:
+    """A reason code and its message; the period and resource concerned when there are."""
+    data = {"code": conflict.code, "message": conflict.message}
+    if conflict.start is not None:
+        data.update(start=iso(conflict.start), end=iso(conflict.end))
+    if conflict.resource_id is not None:
+        data["resource_id"] = conflict.resource_id
+    return data
+
+
+def alternative_json(alternative: Alternative) -> dict[str, Any]:
+    return {"resource_id": alternative.resource_id, "start": iso(alternative.start),
+            "end": iso(alternative.end)}
+
+
+def refusal_json(refused: BookingRefused) -> dict[str, Any]:
+    """The body of a 409."""
+    return {"error": "conflict", "conflicts": [conflict_json(c) for c in refused.conflicts],
+            "alternatives": [alternative_json(a) for a in refused.alternatives]}
+
+
+def skipped_json(skipped: Skipped) -> dict[str, Any]:
+    return {"start": iso(skipped.start), "end": iso(skipped.end),
+            "conflicts": [conflict_json(c) for c in skipped.conflicts]}
+
+
+def booking_result_json(result: BookingResult, viewer: User) -> dict[str, Any]:
+    """The body of a 201 from POST /bookings."""
+    return {"bookings": [booking_json(b, viewer) for b in result.bookings],
+            "skipped": [skipped_json(s) for s in result.skipped]}
+
+
+def availability_json(availability: Availability) -> dict[str, Any]:
+    return {"busy": [{"start": iso(start), "end": iso(end), "units": units}
+                     for start, end, units in availability.busy],
+            "free": [{"start": iso(start), "end": iso(end)} for start, end in availability.free]}
 
 
 def membership_json(organisation: Organisation, user: User) -> dict[str, Any]:
