@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from sharing.engine.policy import NUMERIC_RULES, validate_policy
+from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS, validate_policy
 from sharing.extensions import db
 from sharing.models import (
     DELIVERY_MODES,
@@ -37,6 +37,7 @@ SLUG_MAX_LENGTH = 80
 RESERVED_SLUGS = frozenset({"new"})
 TAG_MAX_LENGTH = 40
 LARGEST_COUNT = 100_000
+LARGEST_ID = 2**31 - 1  # PostgreSQL's integer
 
 DELIVERY_MODE_LABELS = {
     "on_site": _l("On site"),
@@ -101,6 +102,9 @@ FIELD_LABELS = {
     "delivery_mode": _l("Delivery"),
     "session_minutes": _l("Session length (minutes)"),
 }
+WEEKDAY_LABELS = dict(zip(WEEKDAYS, (
+    _l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+    _l("Saturday"), _l("Sunday")), strict=True))
 POLICY_FIELDS = (*NUMERIC_RULES, "opening_hours")
 COMMON_FIELDS = ("name", "slug", "description", "site_id", "quantity", "tags", "visibility",
                  "visible_to", "requires_approval", *POLICY_FIELDS)
@@ -120,7 +124,13 @@ def get_resource(resource_id: int) -> Resource | None:
 
 
 def find_resource_by_slug(slug: str) -> Resource | None:
+    if not is_slug(slug):
+        return None  # not even worth asking the database (which may refuse the text)
     return db.session.scalar(select(Resource).where(Resource.slug == slug))
+
+
+def is_slug(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= SLUG_MAX_LENGTH and bool(SLUG.match(value))
 
 
 def find_resources(user: User | None, kind: str | None = None, site_id: int | None = None,
@@ -140,12 +150,12 @@ def find_resources(user: User | None, kind: str | None = None, site_id: int | No
     conditions = [
         (kind, lambda: Resource.kind == kind),
         (site_id, lambda: Resource.site_id == site_id),
-        (tag and normalise_tag(tag), lambda: has_tag(normalise_tag(tag))),
-        (text and text.strip(), lambda: mentions(text.strip())),
+        (tag and searchable(tag), lambda: has_tag(normalise_tag(searchable(tag)))),
+        (text and searchable(text), lambda: mentions(searchable(text))),
         (min_capacity, lambda: Resource.capacity >= min_capacity),
         (min_quantity, lambda: Resource.quantity >= min_quantity),
-        (topic and topic.strip(), lambda: Resource.topic.icontains(topic.strip(),
-                                                                   autoescape=True)),
+        (topic and searchable(topic), lambda: Resource.topic.icontains(searchable(topic),
+                                                                       autoescape=True)),
         (delivery_mode, lambda: Resource.delivery_mode.in_(modes_serving(delivery_mode))),
     ]
     query = query.where(*(condition() for value, condition in conditions
@@ -153,6 +163,11 @@ def find_resources(user: User | None, kind: str | None = None, site_id: int | No
     if not include_inactive:
         query = query.where(Resource.active)
     return list(db.session.scalars(query))
+
+
+def searchable(text: str) -> str:
+    """What is worth searching for: PostgreSQL refuses NUL characters in text."""
+    return text.replace("\x00", "").strip()
 
 
 def has_tag(tag: str):
@@ -167,10 +182,6 @@ def mentions(text: str):
 def modes_serving(delivery_mode: str) -> tuple[str, ...]:
     """An offer given "on site or remote" serves whoever asks for either."""
     return (delivery_mode,) if delivery_mode == "both" else (delivery_mode, "both")
-
-
-def find_all_sites() -> list[Site]:
-    return list(db.session.scalars(select(Site).order_by(Site.name)))
 
 
 def find_active_organisations() -> list[Organisation]:
@@ -238,6 +249,8 @@ def clean(resource: Resource, data: dict, missing: list[str]) -> dict:
         name: [_("This field is required.")] for name in missing}
     cleaned = {}
     for name, value in data.items():
+        if name in errors:
+            continue
         try:
             cleaned[name] = clean_field(resource, name, value)
         except ValueError as error:
@@ -292,7 +305,7 @@ def text(max_length: int, required: bool = False) -> Cleaner:
     def check(value: Any, _resource: Resource) -> str:
         if value is None and not required:
             return ""
-        if not isinstance(value, str):
+        if not isinstance(value, str) or "\x00" in value:
             raise ValueError(_("Enter some text."))
         value = value.strip()
         if required and not value:
@@ -322,7 +335,7 @@ def choice(values: tuple[str, ...], optional: bool = False) -> Cleaner:
 
 
 def identifier(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= LARGEST_ID:
         raise ValueError(_("Give an identifier (a whole number)."))
     return value
 
@@ -358,7 +371,8 @@ def normalise_tag(tag: str) -> str:
 
 
 def tags(value: Any, _resource: Resource) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+    if not isinstance(value, list) or not all(
+            isinstance(tag, str) and "\x00" not in tag for tag in value):
         raise ValueError(_("Give a list of words."))
     cleaned = list(dict.fromkeys(t for t in map(normalise_tag, value) if t))
     if any(len(tag) > TAG_MAX_LENGTH for tag in cleaned):
@@ -367,7 +381,7 @@ def tags(value: Any, _resource: Resource) -> list[str]:
 
 
 def slug(value: Any, resource: Resource) -> str:
-    if not isinstance(value, str) or not SLUG.match(value) or len(value) > SLUG_MAX_LENGTH:
+    if not is_slug(value):
         raise ValueError(_("Use lower-case letters, digits and hyphens only."))
     taken = find_resource_by_slug(value)
     if value in RESERVED_SLUGS or (taken is not None and taken is not resource):

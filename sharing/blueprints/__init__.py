@@ -4,6 +4,7 @@ from sharing.blueprints.account import bp as account
 from sharing.blueprints.admin import bp as admin
 from sharing.blueprints.api import bp as api
 from sharing.blueprints.auth import bp as auth
+from sharing.blueprints.catalogue import blueprints as catalogues
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
 
@@ -13,5 +14,6 @@ BLUEPRINTS = [
     account,
     orgs,
     admin,
+    *catalogues,
     api,
 ]
