@@ -237,7 +237,10 @@ RESPONSES = {
                        ref("Conflict")),
     "Invalid": answer("Invalid fields: missing, wrong type, unknown id, naive time.",
                       ref("Invalid")),
+    "InvalidState": answer("The booking's status does not allow this (e.g. already "
+                           "cancelled, or no longer pending).", ref("Error")),
 }
+INVALID_STATE = {"409": {"$ref": "#/components/responses/InvalidState"}}
 
 RESOURCE_FILTERS = [
     in_query("kind", {"enum": list(RESOURCE_KINDS)}),
@@ -304,8 +307,8 @@ PATHS: dict[str, Any] = {
         "post": operation("Book one or more resources, once or recurring", {
             "201": answer("The bookings made and the occurrences skipped.",
                           ref("BookingsCreated")),
-            **errors(400, 403, 404, 409, 422)}, request=ref("BookingCreate"), tag="bookings"),
-        "get": operation("Bookings the user may see, filtered", {
+            **errors(400, 403, 409, 422)}, request=ref("BookingCreate"), tag="bookings"),
+        "get": operation("Bookings the user may see, filtered (by default the next 31 days)", {
             "200": answer("Bookings, by start.", listing("bookings", "Booking")),
             **errors(422)}, parameters=BOOKING_FILTERS, tag="bookings"),
     },
@@ -316,17 +319,17 @@ PATHS: dict[str, Any] = {
     "/bookings/{booking_id}/cancel": {
         "post": operation("Cancel a booking, or it and the following occurrences", {
             "200": answer("The bookings cancelled.", listing("bookings", "Booking")),
-            **errors(400, 403, 404, 409, 422)},
+            **errors(400, 403, 404, 422), **INVALID_STATE},
             request=ref("Cancel"), parameters=BOOKING_ID, tag="bookings"),
     },
     "/bookings/{booking_id}/approve": {
         "post": operation("Approve a pending booking (the resource's owner managers)", {
-            "200": ONE_BOOKING, **errors(403, 404, 409)},
+            "200": ONE_BOOKING, **errors(403, 404), **INVALID_STATE},
             parameters=BOOKING_ID, tag="bookings"),
     },
     "/bookings/{booking_id}/reject": {
         "post": operation("Reject a pending booking, saying why (owner managers)", {
-            "200": ONE_BOOKING, **errors(400, 403, 404, 409, 422)},
+            "200": ONE_BOOKING, **errors(400, 403, 404, 422), **INVALID_STATE},
             request=ref("Reject"), parameters=BOOKING_ID, tag="bookings"),
     },
     "/organisations/{organisation_id}/quotas": {
