@@ -98,6 +98,12 @@ def can_book(user: User | None, resource: Resource, organisation: Organisation |
     )
 
 
+def can_see_booking(user: User | None, booking: Booking) -> bool:
+    """That the booking exists: whoever sees its resource, and the booking organisation."""
+    return (is_admin(user) or is_member(user, booking.organisation_id)
+            or can_see_resource(user, booking.resource))
+
+
 def can_see_booking_details(user: User | None, booking: Booking) -> bool:
     """Title, note and who booked: for the booking organisation and the resource's owners."""
     return (is_admin(user) or is_member(user, booking.organisation_id)

@@ -194,4 +194,11 @@ def managed_resource(resource_id: int) -> Resource:
 
 
 # The route modules register their views on `bp`: import them once it exists.
-from sharing.blueprints.api import closures, me, openapi, quotas, resources  # noqa: E402, F401
+from sharing.blueprints.api import (  # noqa: E402, F401
+    bookings,
+    closures,
+    me,
+    openapi,
+    quotas,
+    resources,
+)
