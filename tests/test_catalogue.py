@@ -334,6 +334,7 @@ BAD_POSTS = {
     "taken address": ({"slug": "prise"}, "slug"),
     "bad address": ({"slug": "Pas une adresse"}, "slug"),
     "long tag": ({"tags": "x" * 41}, "tags"),
+    "NUL character": ({"name": "Salle\x00"}, "name"),
 }
 KIND_BAD_POSTS = {
     "room": ({"capacity": "-4"}, "capacity"),

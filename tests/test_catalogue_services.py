@@ -118,6 +118,11 @@ def test_slugs_are_generated_unique_and_without_accents(owner, site, person):
     ({"slot_minutes": 0}, {"slot_minutes"}),
     ({"opening_hours": {"mon": [["08:00", "12:00"], ["11:00", "14:00"]]}}, {"opening_hours"}),
     ({"opening_hours": {"monday": []}}, {"opening_hours"}),
+    # PostgreSQL refuses NUL characters and SQLite integers beyond 64 bits: never ask them
+    ({"name": "a\x00b", "description": "\x00"}, {"name", "description"}),
+    ({"tags": ["a\x00"]}, {"tags"}),
+    ({"site_id": 2**64, "visible_to": [10**20]}, {"site_id", "visible_to"}),
+    ({"capacity": 10**30}, {"capacity"}),
 ])
 def test_bad_room_data_names_the_fields_and_writes_nothing(owner, site, data, bad_fields):
     data = {"name": "Atelier", "site_id": site.id, **data} if data else data
@@ -134,7 +139,7 @@ def test_the_person_must_be_an_active_member_of_the_owner(kind, owner, site, cre
                                                           create_organisation):
     outsider = create_user(organisation=create_organisation())
     former = create_user(organisation=owner, active=False)
-    for person_id in (None, outsider.id, former.id, 9999, "x"):
+    for person_id in (None, outsider.id, former.id, 9999, "x", 2**64, -1):
         with pytest.raises(InvalidInput) as error:
             create_resource(owner, kind, {"name": "Comptable", "site_id": site.id,
                                           "person_id": person_id})
