@@ -106,15 +106,9 @@ WEEKDAY_LABELS = dict(zip(WEEKDAYS, (
     _l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
     _l("Saturday"), _l("Sunday")), strict=True))
 POLICY_FIELDS = (*NUMERIC_RULES, "opening_hours")
-COMMON_FIELDS = ("name", "slug", "description", "site_id", "quantity", "tags", "visibility",
-                 "visible_to", "requires_approval", *POLICY_FIELDS)
 KIND_FIELDS = {field for kind in KINDS.values() for field in kind.fields}
 # Data keys whose model attribute has another name.
-ATTRIBUTES = {"tags": "tags", "visible_to": "visible_to_ids"}
-
-
-def kind_of(resource: Resource) -> Kind:
-    return KINDS[resource.kind]
+ATTRIBUTES = {"visible_to": "visible_to_ids"}
 
 
 # --- finding --------------------------------------------------------------------------
@@ -147,18 +141,19 @@ def find_resources(user: User | None, kind: str | None = None, site_id: int | No
              .options(joinedload(Resource.owner), joinedload(Resource.site),
                       joinedload(Resource.person), selectinload(Resource.tag_links))
              .order_by(Resource.name, Resource.id))
-    conditions = [
+    tag, text, topic = (searchable(words or "") for words in (tag, text, topic))
+    # Built only for the filters given: SQL cannot compare with None.
+    filters = [
         (kind, lambda: Resource.kind == kind),
         (site_id, lambda: Resource.site_id == site_id),
-        (tag and searchable(tag), lambda: has_tag(normalise_tag(searchable(tag)))),
-        (text and searchable(text), lambda: mentions(searchable(text))),
+        (tag, lambda: has_tag(normalise_tag(tag))),
+        (text, lambda: mentions(text)),
         (min_capacity, lambda: Resource.capacity >= min_capacity),
         (min_quantity, lambda: Resource.quantity >= min_quantity),
-        (topic and searchable(topic), lambda: Resource.topic.icontains(searchable(topic),
-                                                                       autoescape=True)),
+        (topic, lambda: Resource.topic.icontains(topic, autoescape=True)),
         (delivery_mode, lambda: Resource.delivery_mode.in_(modes_serving(delivery_mode))),
     ]
-    query = query.where(*(condition() for value, condition in conditions
+    query = query.where(*(condition() for value, condition in filters
                           if value is not None and value != ""))
     if not include_inactive:
         query = query.where(Resource.active)
