@@ -134,10 +134,15 @@ def test_login_goes_back_only_to_this_site(client, create_user, target, expected
     assert location.path == expected
 
 
-def test_pages_for_members_send_strangers_to_login(client):
+def test_pages_for_members_send_strangers_to_login_and_back(client, create_user):
+    create_user(email="camille@example.org")
     response = client.get("/account/")
     assert response.status_code == 302
-    assert urlsplit(response.location).path == "/login"
+    login_page = urlsplit(response.location)
+    assert login_page.path == "/login"
+    back = client.post(f"{login_page.path}?{login_page.query}",
+                       data={"email": "camille@example.org", "password": PASSWORD})
+    assert urlsplit(back.location).path == "/account/"
 
 
 def test_a_deactivated_account_loses_its_session(client, login, create_user):
