@@ -304,3 +304,11 @@ def test_malformed_requests_are_invalid_input(scene, field, value):
     assert field in error.value.fields
     assert booking_count() == 0
 
+
+
+def test_a_release_and_a_take_at_the_same_instant_do_not_add_up(scene, create_booking):
+    scene.room.quantity = 2
+    db.session.commit()
+    create_booking(scene.room, scene.owner, scene.manager, at("2027-03-02 10:00"), 60)
+    create_booking(scene.room, scene.owner, scene.manager, at("2027-03-02 11:00"), 60)
+    assert book(scene.member, scene.request("2027-03-02 10:00", "2027-03-02 12:00"), now=NOW)
