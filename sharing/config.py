@@ -11,6 +11,8 @@ from flask import Flask
 
 DEFAULTS = {
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    # No form or API body of ours comes near this; larger requests are refused with 413.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "LANGUAGES": ["fr", "en"],

@@ -87,13 +87,18 @@ def can_see_resource(user: User | None, resource: Resource) -> bool:
     return any(is_visible_to_organisation(resource, m.organisation_id) for m in user.memberships)
 
 
+def can_book_for(user: User | None, organisation: Organisation | int) -> bool:
+    """Act on behalf of the organisation when booking: its members."""
+    return is_member(user, organisation)
+
+
 def can_book(user: User | None, resource: Resource, organisation: Organisation | int) -> bool:
     """Book the resource on behalf of the organisation."""
     org_id = organisation if isinstance(organisation, int) else organisation.id
     org = organisation if isinstance(organisation, Organisation) else db.session.get(
         Organisation, org_id)
     return bool(
-        resource.active and org and org.active and is_member(user, org_id)
+        resource.active and org and org.active and can_book_for(user, org_id)
         and user.active and is_visible_to_organisation(resource, org_id)
     )
 

@@ -20,7 +20,12 @@ from sharing.blueprints.api import (
     read_fields,
     visible_resource_or_404,
 )
-from sharing.blueprints.api.serialize import booking_json, iso
+from sharing.blueprints.api.serialize import (
+    availability_json,
+    booking_json,
+    booking_result_json,
+    refusal_json,
+)
 from sharing.bookings import find_bookings, get_visible_booking
 from sharing.database import utcnow
 from sharing.engine import (
@@ -34,7 +39,7 @@ from sharing.engine import (
     get_availability,
 )
 from sharing.models import BOOKING_STATUSES, Booking, Resource
-from sharing.permissions import can_see_resource, is_member
+from sharing.permissions import can_book_for, can_see_resource
 from sharing.validation import InvalidInput
 
 DEFAULT_LISTING_WINDOW = timedelta(days=31)
@@ -89,7 +94,7 @@ def booking_request() -> BookingRequest:
                       ("extra_resource_ids", wanted.extra_resource_ids)):
         if not all(is_visible_resource(resource_id) for resource_id in ids):
             raise invalid(name, _("Unknown resource."))
-    if not is_member(api_user(), wanted.organisation_id):
+    if not can_book_for(api_user(), wanted.organisation_id):
         abort(403, _("You can only book for an organisation you belong to."))
     return wanted
 
@@ -103,24 +108,9 @@ def optional_json_body() -> dict[str, Any]:
     return json_body() if request.get_data() else {}
 
 
-def conflict_json(conflict) -> dict[str, Any]:
-    data = {"code": conflict.code, "message": conflict.message,
-            "resource_id": conflict.resource_id}
-    if conflict.start:
-        data.update(start=iso(conflict.start), end=iso(conflict.end))
-    return data
-
-
-def skipped_json(skipped) -> dict[str, Any]:
-    return {"start": iso(skipped.start), "end": iso(skipped.end),
-            "conflicts": [conflict_json(c) for c in skipped.conflicts]}
-
-
 @bp.errorhandler(BookingRefused)
 def refused(error: BookingRefused):
-    return jsonify(error="conflict", conflicts=[conflict_json(c) for c in error.conflicts],
-                   alternatives=[{"resource_id": a.resource_id, "start": iso(a.start),
-                                  "end": iso(a.end)} for a in error.alternatives]), 409
+    return jsonify(refusal_json(error)), 409
 
 
 @bp.errorhandler(NotAllowed)
@@ -136,8 +126,7 @@ def invalid_transition(error: InvalidTransition):
 @bp.post("/bookings")
 def create_bookings():
     result = book(api_user(), booking_request())
-    return jsonify(bookings=[booking_json(b, api_user()) for b in result.bookings],
-                   skipped=[skipped_json(s) for s in result.skipped]), 201
+    return jsonify(booking_result_json(result, api_user())), 201
 
 
 @bp.get("/bookings")
@@ -192,7 +181,4 @@ def resource_availability(resource_id: int):
     if start is None or end is None:
         raise InvalidInput({name: [_("This field is required.")]
                             for name, value in (("start", start), ("end", end)) if value is None})
-    availability = get_availability(resource, start, end)
-    return jsonify(busy=[{"start": iso(a), "end": iso(b), "units": units}
-                         for a, b, units in availability.busy],
-                   free=[{"start": iso(a), "end": iso(b)} for a, b in availability.free])
+    return jsonify(availability_json(get_availability(resource, start, end)))
