@@ -5,13 +5,13 @@ Changing bookings is the engine's work (`sharing.engine`); this module only read
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from sharing.engine.policy import LONGEST_BOOKING_MINUTES
 from sharing.extensions import db
-from sharing.models import Booking, Resource, User
-from sharing.permissions import can_see_booking, visible_resources_clause
+from sharing.models import HOLDING_STATUSES, Booking, Organisation, Resource, User
+from sharing.permissions import can_see_booking, is_admin, visible_resources_clause
 from sharing.validation import is_row_id
 
 LISTING_LIMIT = 1000
@@ -22,14 +22,19 @@ def visible_bookings_clause(user: User):
     return or_(visible_resources_clause(user), Booking.organisation_id.in_(own))
 
 
+def overlapping(start: datetime, end: datetime):
+    """SQL filter: bookings overlapping [start, end), read as an index range on starts_at."""
+    return and_(Booking.starts_at < end, Booking.ends_at > start,
+                Booking.starts_at >= start - timedelta(minutes=LONGEST_BOOKING_MINUTES))
+
+
 def find_bookings(user: User, start: datetime, end: datetime, resource_id: int | None = None,
                   organisation_id: int | None = None, status: str | None = None
                   ) -> list[Booking]:
     """Bookings overlapping [start, end) that the user may see, by start time."""
     query = (
         select(Booking).join(Booking.resource)
-        .where(visible_bookings_clause(user), Booking.starts_at < end, Booking.ends_at > start,
-               Booking.starts_at >= start - timedelta(minutes=LONGEST_BOOKING_MINUTES))
+        .where(visible_bookings_clause(user), overlapping(start, end))
         .options(selectinload(Booking.resource).selectinload(Resource.site))
         .order_by(Booking.starts_at, Booking.id).limit(LISTING_LIMIT))
     if resource_id is not None:
@@ -44,3 +49,63 @@ def find_bookings(user: User, start: datetime, end: datetime, resource_id: int |
 def get_visible_booking(user: User, booking_id: int) -> Booking | None:
     booking = db.session.get(Booking, booking_id) if is_row_id(booking_id) else None
     return booking if booking is not None and can_see_booking(user, booking) else None
+
+
+# --- for the booking pages: each function is one query (plus its eager loads) -----------
+
+PAGE_LIMIT = 200
+# What a booking row on a page shows: its resource and site, who booked, for whom.
+SHOWN_WITH_A_BOOKING = (joinedload(Booking.resource).joinedload(Resource.site),
+                        joinedload(Booking.organisation), joinedload(Booking.user))
+
+
+def find_bookings_on(user: User, resource_ids: list[int], start: datetime, end: datetime
+                     ) -> list[Booking]:
+    """The bookings holding these resources over [start, end) that the user may see:
+    one query for a whole planning, whatever the number of resources."""
+    if not resource_ids:
+        return []
+    return list(db.session.scalars(
+        select(Booking).join(Booking.resource)
+        .where(visible_bookings_clause(user), overlapping(start, end),
+               Booking.resource_id.in_(resource_ids), Booking.status.in_(HOLDING_STATUSES))
+        .options(*SHOWN_WITH_A_BOOKING)
+        .order_by(Booking.starts_at, Booking.id)))
+
+
+def find_organisation_bookings(user: User, now: datetime, past: bool = False,
+                               limit: int = PAGE_LIMIT) -> list[Booking]:
+    """Bookings of the user's organisations, by organisation then time: the coming ones
+    soonest first, or the past ones latest first."""
+    own = [m.organisation_id for m in user.memberships]
+    if not own:
+        return []
+    when = Booking.ends_at <= now if past else Booking.ends_at > now
+    order = Booking.starts_at.desc() if past else Booking.starts_at
+    return list(db.session.scalars(
+        select(Booking).join(Booking.organisation)
+        .where(Booking.organisation_id.in_(own), when)
+        .options(*SHOWN_WITH_A_BOOKING)
+        .order_by(Organisation.name, Organisation.id, order, Booking.id).limit(limit)))
+
+
+def pending_requests_clause(user: User):
+    """SQL filter: pending requests on resources whose owner the user manages."""
+    pending = Booking.status == "pending"
+    if is_admin(user):
+        return pending
+    managed = [m.organisation_id for m in user.memberships if m.role == "manager"]
+    return and_(pending, Booking.resource.has(Resource.owner_organisation_id.in_(managed)))
+
+
+def find_pending_for_manager(user: User, limit: int = PAGE_LIMIT) -> list[Booking]:
+    """Requests awaiting the user's decision, oldest first."""
+    return list(db.session.scalars(
+        select(Booking).where(pending_requests_clause(user))
+        .options(*SHOWN_WITH_A_BOOKING)
+        .order_by(Booking.created_at, Booking.id).limit(limit)))
+
+
+def count_pending_for_manager(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Booking).where(pending_requests_clause(user)))

@@ -164,10 +164,14 @@ def can_set_quota(user: User | None, quota: Quota) -> bool:
         quota.resource is not None and can_manage_resource(user, quota.resource))
 
 
-def can_set_quotas(user: User | None) -> bool:
-    """Whether the user may set quotas at all: the coordinator and managers."""
+def is_coordinator_or_manager(user: User | None) -> bool:
     return is_admin(user) or bool(
         user and user.is_authenticated and any(m.role == "manager" for m in user.memberships))
+
+
+def can_set_quotas(user: User | None) -> bool:
+    """Whether the user may set quotas at all: the coordinator and managers."""
+    return is_coordinator_or_manager(user)
 
 
 def can_see_quota(user: User | None, quota: Quota) -> bool:
@@ -179,3 +183,9 @@ def can_see_quotas_of(user: User | None, organisation: Organisation) -> bool:
     """Open an organisation's quotas: its members and the coordinator see them all,
     managers elsewhere those on their own resources."""
     return is_member(user, organisation) or can_set_quotas(user)
+
+
+def can_review_requests(user: User | None) -> bool:
+    """Open the list of booking requests to approve: the coordinator and managers (each
+    sees the requests on resources they may decide, see `can_decide_booking`)."""
+    return is_coordinator_or_manager(user)
