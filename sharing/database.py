@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -12,6 +12,7 @@ from sqlalchemy.types import TypeDecorator
 from sharing.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def utcnow() -> datetime:
@@ -55,8 +56,8 @@ def configure_sqlite(engine: Engine) -> None:
     """WAL, foreign keys, a busy timeout, and transactions that begin when we say so.
 
     pysqlite defers BEGIN until the first write, so a read-then-insert check would not be
-    atomic between processes. We take over BEGIN: deferred by default, IMMEDIATE (the
-    write lock, taken up front) for transactions opened by `write_transaction`.
+    atomic between processes. We take over BEGIN: deferred for reading, IMMEDIATE (the
+    write lock, taken up front) for writing (see `sqlite_begin_mode`).
     """
 
     @event.listens_for(engine, "connect")
@@ -71,8 +72,22 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        connection.exec_driver_sql(f"BEGIN {sqlite_begin_mode(connection)}")
+
+
+def sqlite_begin_mode(connection) -> str:
+    """IMMEDIATE for transactions that will write: asked for, or serving a POST, PUT…
+
+    A deferred transaction that reads and then writes must upgrade its lock, and SQLite
+    refuses that upgrade at once ("database is locked") when another connection wrote in
+    between. Taking the write lock up front makes it wait its turn (busy timeout) instead.
+    """
+    asked = connection.get_execution_options().get("sqlite_begin")
+    if asked:
+        return asked
+    if has_request_context() and request.method not in SAFE_METHODS:
+        return "IMMEDIATE"
+    return "DEFERRED"
 
 
 @contextmanager
