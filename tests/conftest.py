@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -103,6 +104,7 @@ def app_config():
 def app(tmp_path, suite_database_url, app_config):
     url = suite_database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
     app = make_app(url, tmp_path / "instance", **app_config)
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_cached_user)
     with app.app_context():
         db.create_all()
         yield app
@@ -110,6 +112,12 @@ def app(tmp_path, suite_database_url, app_config):
         if suite_database_url:
             empty_all_tables()
         db.engine.dispose()
+
+
+def forget_cached_user() -> None:
+    """The test keeps one app context, hence one `g`, across requests: Flask-Login would
+    then keep the previous request's user. Each request loads its own, as in production."""
+    g.pop("_login_user", None)
 
 
 def empty_all_tables():
