@@ -15,6 +15,8 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def find_organisation_by_slug(slug: str) -> Organisation | None:
+    if not SLUG.match(slug):  # e.g. NUL characters, which PostgreSQL would refuse to compare
+        return None
     return db.session.scalar(select(Organisation).where(Organisation.slug == slug))
 
 

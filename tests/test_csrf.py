@@ -82,3 +82,31 @@ def test_a_post_with_the_token_goes_through(client, login, scene):
         "csrf_token": token.group(1), "name": "Voiron", "timezone": "Europe/Paris"})
     assert response.status_code == 302
     assert db.session.scalars(select(Site.address).where(Site.name == "Voiron")).all() == [""]
+
+
+GARBAGE_IDS = {IntegerConverter: 2**70, FloatConverter: 1e308, UUIDConverter: uuid.UUID(int=1)}
+FIELD_NAMES = ["email", "password", "confirm", "name", "slug", "timezone", "address",
+               "legal_form", "role", "profile-name", "profile-locale", "profile-timezone",
+               "password-current_password", "password-new_password", "password-confirm",
+               "token-name", "description", "tags", "quantity", "capacity", "site", "q"]
+
+
+@pytest.mark.parametrize("with_nul", [True, False], ids=["nul-characters", "huge-ids"])
+def test_no_page_answers_500_to_garbage(app, client, login, scene, with_nul):
+    """Every page (with CSRF off, as in the other tests) for huge ids and NUL characters."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    garbage = {name: "a\x00b" if with_nul else "9" * 30 for name in FIELD_NAMES}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(("/api/", "/static/")):
+            continue
+        values = {name: GARBAGE_IDS.get(type(conv), "x\x00" if with_nul else "x")
+                  for name, conv in rule._converters.items()}
+        if any(isinstance(conv, AnyConverter) for conv in rule._converters.values()):
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **values)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            login(scene)  # again: one of the rules is the logout
+            response = client.open(url, method=method, data=garbage,
+                                   query_string=garbage if method == "GET" else None)
+            assert response.status_code < 500, f"{method} {url}"

@@ -10,6 +10,7 @@ from sharing.api_tokens import create_api_token, get_api_tokens, revoke_api_toke
 from sharing.extensions import db
 from sharing.forms.accounts import (
     FORM_ERROR,
+    ROW_ID,
     ActionForm,
     ApiTokenForm,
     ChangePasswordForm,
@@ -78,7 +79,7 @@ def create_token():
     return render_page(new_token=created[1])
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post(f"/tokens/<{ROW_ID}:token_id>/revoke")
 def revoke_token(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id or token.revoked_at is not None:

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from sharing.extensions import db
-from sharing.forms.accounts import ActionForm, form_status, save_form
+from sharing.forms.accounts import ROW_ID, ActionForm, form_status, save_form
 from sharing.forms.admin import OrganisationForm, SiteForm
 from sharing.models import Organisation, Resource, Site, User
 from sharing.organisations import (
@@ -64,7 +64,7 @@ def new_site():
                      _("New site"), _("Site created."), "admin.sites")
 
 
-@bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/sites/<{ROW_ID}:site_id>/edit", methods=["GET", "POST"])
 def edit_site(site_id: int):
     site = db.get_or_404(Site, site_id)
     form = SiteForm(obj=site)
@@ -90,7 +90,7 @@ def new_organisation():
                      "admin.organisations")
 
 
-@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/organisations/<{ROW_ID}:organisation_id>/edit", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
@@ -100,12 +100,12 @@ def edit_organisation(organisation_id: int):
                      _("Organisation saved."), "admin.organisations")
 
 
-@bp.post("/organisations/<int:organisation_id>/deactivate")
+@bp.post(f"/organisations/<{ROW_ID}:organisation_id>/deactivate")
 def deactivate_organisation(organisation_id: int):
     return switch_organisation(organisation_id, active=False)
 
 
-@bp.post("/organisations/<int:organisation_id>/reactivate")
+@bp.post(f"/organisations/<{ROW_ID}:organisation_id>/reactivate")
 def reactivate_organisation(organisation_id: int):
     return switch_organisation(organisation_id, active=True)
 

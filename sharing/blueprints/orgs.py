@@ -8,7 +8,14 @@ from flask_login import current_user, login_required
 
 from sharing.accounts import get_pending_invitations, invite_to_organisation
 from sharing.extensions import db
-from sharing.forms.accounts import FORM_ERROR, ActionForm, InviteForm, RoleForm, save_form
+from sharing.forms.accounts import (
+    FORM_ERROR,
+    ROW_ID,
+    ActionForm,
+    InviteForm,
+    RoleForm,
+    save_form,
+)
 from sharing.models import Membership, Organisation
 from sharing.organisations import (
     change_role,
@@ -100,7 +107,7 @@ def invite(slug: str):
     return render_detail(organisation, form, FORM_ERROR)
 
 
-@bp.post("/<slug>/members/<int:membership_id>/role")
+@bp.post(f"/<slug>/members/<{ROW_ID}:membership_id>/role")
 def set_role(slug: str, membership_id: int):
     organisation = get_managed_organisation(slug)
     membership = get_membership_or_404(organisation, membership_id)
@@ -113,7 +120,7 @@ def set_role(slug: str, membership_id: int):
     return redirect(url_for("orgs.detail", slug=slug))
 
 
-@bp.post("/<slug>/members/<int:membership_id>/remove")
+@bp.post(f"/<slug>/members/<{ROW_ID}:membership_id>/remove")
 def remove(slug: str, membership_id: int):
     organisation = get_managed_organisation(slug)
     membership = get_membership_or_404(organisation, membership_id)

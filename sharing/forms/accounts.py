@@ -15,6 +15,8 @@ T = TypeVar("T")
 
 # The status of a page showing a posted form again with its errors.
 FORM_ERROR = 422
+# In URLs: ids fit the database's INTEGER columns; a larger one is a 404, not a DB error.
+ROW_ID = "int(max=2147483647)"
 
 
 def form_status(form: FlaskForm) -> int:
@@ -48,23 +50,35 @@ def save_form(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]
     return True, result
 
 
-class ActionForm(FlaskForm):
+class Form(FlaskForm):
+    """Refuses NUL characters in every field: PostgreSQL cannot store them in text."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if any(isinstance(raw, str) and "\x00" in raw for raw in field.raw_data or ()):
+                field.errors = [*field.errors, _l("Remove the invisible (NUL) characters.")]
+                valid = False
+        return valid
+
+
+class ActionForm(Form):
     """A button that changes something: carries only the CSRF token."""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired()],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired()],
                              render_kw={"autocomplete": "current-password"})
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired()],
                        render_kw={"autocomplete": "email"})
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired()],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the password"), validators=[
@@ -82,14 +96,14 @@ class JoinForm(NewPasswordForm):
         return (self[name] for name in self.field_order if name in self._fields)
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     timezone = StringField(_l("Timezone"), validators=[DataRequired()],
                            description=_l("For example Europe/Paris."))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(_l("New password"), validators=[DataRequired()],
@@ -99,15 +113,15 @@ class ChangePasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)],
                        description=_l("Where you will use it, e.g. “planning spreadsheet”."))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)

@@ -5,12 +5,13 @@ that leaves a field out an error instead of a silent "keep the old value".
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from sharing.forms.accounts import Form
 
-class SiteForm(FlaskForm):
+
+class SiteForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     address = TextAreaField(_l("Address"), default="", validators=[Length(max=300)])
     timezone = StringField(_l("Timezone"), default="Europe/Paris",
@@ -18,7 +19,7 @@ class SiteForm(FlaskForm):
                            description=_l("For example Europe/Paris."))
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     slug = StringField(_l("Identifier"), validators=[InputRequired(), Length(max=64)],
                        description=_l("Lower-case letters, digits and hyphens; used in links."))
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
