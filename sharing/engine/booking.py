@@ -8,7 +8,7 @@ whatever the number of processes or servers.
 """
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -37,23 +37,27 @@ NOTE_LENGTH = 5000
 REASON_LENGTH = 500
 
 
-def validate_request(request: BookingRequest) -> list[Resource]:
-    """Check the request's shape and load its resources (main first); raise InvalidInput."""
+def field_errors(request: BookingRequest) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if isinstance(request.quantity, bool) or not isinstance(request.quantity, int) \
             or request.quantity < 1:
         errors["quantity"] = [_("Enter a whole number of units, at least 1.")]
-    if not isinstance(request.title, str) or len(request.title) > TITLE_LENGTH:
-        errors["title"] = [_("At most %(n)s characters.", n=TITLE_LENGTH)]
-    if not isinstance(request.note, str) or len(request.note) > NOTE_LENGTH:
-        errors["note"] = [_("At most %(n)s characters.", n=NOTE_LENGTH)]
+    for name, longest in (("title", TITLE_LENGTH), ("note", NOTE_LENGTH)):
+        if not isinstance(getattr(request, name), str) or len(getattr(request, name)) > longest:
+            errors[name] = [_("At most %(n)s characters.", n=longest)]
     for name in ("start", "end"):
-        if not isinstance(getattr(request, name), datetime) \
-                or getattr(request, name).tzinfo is None:
+        moment = getattr(request, name)
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
             errors[name] = [_("Give a date and time with its offset or Z.")]
     if not is_row_id(request.organisation_id) \
             or db.session.get(Organisation, request.organisation_id) is None:
         errors["organisation_id"] = [_("Unknown organisation.")]
+    return errors
+
+
+def validate_request(request: BookingRequest) -> list[Resource]:
+    """Check the request's shape and load its resources (main first); raise InvalidInput."""
+    errors = field_errors(request)
     ids = [request.resource_id, *request.extra_resource_ids]
     if len(set(ids)) != len(ids):
         errors["extra_resource_ids"] = [_("Each resource may appear once.")]
@@ -90,26 +94,28 @@ def lock_resources(resource_ids: list[int]) -> None:
                            .order_by(Resource.id).with_for_update())
 
 
-def check_occurrence(resources: list[Resource], request: BookingRequest, user: User,
-                     start: datetime, end: datetime, now: datetime) -> list[Conflict]:
-    conflicts = []
-    for index, resource in enumerate(resources):
-        slot = Slot(resource, start, end, request.quantity if index == 0 else 1)
-        calendar = load_calendar(resource.id, start, max(start, slot.blocks_until))
-        conflicts += check_slot(slot, calendar, user, request.organisation_id, now)
-    return conflicts
+def slots_of(resources: list[Resource], request: BookingRequest, start: datetime,
+             end: datetime) -> list[Slot]:
+    """The main resource with the units asked for; each extra resource with one."""
+    return [Slot(resource, start, end, request.quantity if index == 0 else 1)
+            for index, resource in enumerate(resources)]
 
 
-def new_booking(resource: Resource, request: BookingRequest, user: User, start: datetime,
-                end: datetime, quantity: int, series: BookingSeries | None, group: str | None
-                ) -> Booking:
-    start, end = to_utc(start), to_utc(end)
+def check_slots(slots: list[Slot], request: BookingRequest, user: User, now: datetime
+                ) -> list[Conflict]:
+    return [conflict for slot in slots for conflict in check_slot(
+        slot, load_calendar(slot.resource.id, slot.start, max(slot.start, slot.blocks_until)),
+        user, request.organisation_id, now)]
+
+
+def new_booking(slot: Slot, request: BookingRequest, user: User,
+                series: BookingSeries | None, group: str | None) -> Booking:
     booking = Booking(
-        resource_id=resource.id, organisation_id=request.organisation_id, user_id=user.id,
-        starts_at=start, ends_at=end,
-        blocks_until=end + timedelta(minutes=resource.buffer_minutes),
-        quantity=quantity, title=request.title.strip(), note=request.note.strip(),
-        status="pending" if resource.requires_approval else "confirmed",
+        resource_id=slot.resource.id, organisation_id=request.organisation_id, user_id=user.id,
+        starts_at=to_utc(slot.start), ends_at=to_utc(slot.end),
+        blocks_until=to_utc(slot.blocks_until), quantity=slot.quantity,
+        title=request.title.strip(), note=request.note.strip(),
+        status="pending" if slot.resource.requires_approval else "confirmed",
         series=series, group_uid=group)
     db.session.add(booking)
     return booking
@@ -122,16 +128,14 @@ def book_occurrences(resources: list[Resource], request: BookingRequest, user: U
         if request.recurrence else None
     result, refused = BookingResult([]), []
     for start, end in occurrences:
-        conflicts = check_occurrence(resources, request, user, start, end, now)
+        slots = slots_of(resources, request, start, end)
+        conflicts = check_slots(slots, request, user, now)
         if conflicts:
             (result.skipped if request.skip_conflicts else refused).append(
                 Skipped(start, end, conflicts))
             continue
-        group = uuid.uuid4().hex if len(resources) > 1 else None
-        result.bookings += [
-            new_booking(resource, request, user, start, end,
-                        request.quantity if index == 0 else 1, series, group)
-            for index, resource in enumerate(resources)]
+        group = uuid.uuid4().hex if len(slots) > 1 else None
+        result.bookings += [new_booking(slot, request, user, series, group) for slot in slots]
         db.session.flush()  # later occurrences (and quotas) must see these rows
     if refused or not result.bookings:
         raise BookingRefused([c for skipped in refused or result.skipped
@@ -171,7 +175,7 @@ def check(user: User, request: BookingRequest, now: datetime | None = None) -> l
     now = now or utcnow()
     resources = validate_request(request)
     return [c for start, end in occurrences_of(request, resources[0])
-            for c in check_occurrence(resources, request, user, start, end, now)]
+            for c in check_slots(slots_of(resources, request, start, end), request, user, now)]
 
 
 def following_in_series(booking: Booking) -> list[Booking]:
