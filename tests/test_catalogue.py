@@ -252,7 +252,6 @@ def test_detail_shows_facts_hours_and_rules(kind, scene, login, create_resource)
 
 def test_detail_without_hours_says_any_time_and_offers_booking_when_possible(
         app, scene, login, create_resource):
-    app.add_url_rule("/bookings/new", endpoint="bookings.new", view_func=lambda: "")
     resource = make(create_resource, "room", scene, name="Alpha")
     page = login(scene.member).get(f"/rooms/{resource.slug}").text
     assert "<table" not in page

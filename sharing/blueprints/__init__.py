@@ -4,6 +4,7 @@ from sharing.blueprints.account import bp as account
 from sharing.blueprints.admin import bp as admin
 from sharing.blueprints.api import bp as api
 from sharing.blueprints.auth import bp as auth
+from sharing.blueprints.bookings import bp as bookings
 from sharing.blueprints.catalogue import blueprints as catalogues
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
@@ -15,5 +16,6 @@ BLUEPRINTS = [
     orgs,
     admin,
     *catalogues,
+    bookings,
     api,
 ]

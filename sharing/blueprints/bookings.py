@@ -1,0 +1,334 @@
+"""The booking pages: book a resource, my bookings, one booking, requests to approve and
+a week's planning. The booking engine decides; these views parse, ask and show.
+
+Times are typed and shown in the resource's site timezone (24-hour clock), stored in UTC.
+"""
+
+import re
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from operator import attrgetter
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from sharing.blueprints.catalogue import opening_hours_table
+from sharing.bookings import (
+    count_pending_for_manager,
+    find_bookings_on,
+    find_organisation_bookings,
+    find_pending_for_manager,
+    get_visible_booking,
+    planning_cells,
+    planning_window,
+)
+from sharing.catalogue import KINDS, find_resource_by_slug, find_resources, get_resource
+from sharing.database import utcnow
+from sharing.engine import (
+    BookingRefused,
+    BookingResult,
+    InvalidTransition,
+    NotAllowed,
+    book,
+    cancel,
+    decide,
+)
+from sharing.forms.accounts import form_status, show_errors
+from sharing.forms.bookings import ApproveForm, BookingForm, CancelForm, RejectForm
+from sharing.models import Booking, Resource
+from sharing.organisations import get_sites
+from sharing.permissions import (
+    bookable_organisations,
+    can_cancel_booking,
+    can_decide_booking,
+    can_review_requests,
+    can_see_booking_details,
+    can_see_resource,
+)
+from sharing.validation import InvalidInput, is_row_id
+
+bp = Blueprint("bookings", __name__, url_prefix="/bookings")
+
+DATE = "EEE d MMM y"
+STATUS_LABELS = {"pending": _l("Awaiting approval"), "confirmed": _l("Confirmed"),
+                 "rejected": _l("Rejected"), "cancelled": _l("Cancelled")}
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+HOME_LIMIT = 5
+
+
+# --- showing times in the site's timezone -------------------------------------------------
+
+@bp.app_template_filter("site_time")
+def site_time(moment: datetime, timezone: str, pattern: str = f"{DATE} HH:mm") -> str:
+    """A moment on the site's wall clock, in the reader's language, 24-hour."""
+    return format_datetime(moment, pattern, tzinfo=ZoneInfo(timezone), locale=get_locale())
+
+
+@bp.app_template_filter("site_period")
+def site_period(start: datetime, end: datetime | None, timezone: str) -> str:
+    """"Tue 2 Mar 2027 10:00–11:30", the end's date only when it is another day."""
+    if end is None:
+        return site_time(start, timezone)
+    tz = ZoneInfo(timezone)
+    same_day = start.astimezone(tz).date() == end.astimezone(tz).date()
+    end_pattern = "HH:mm" if same_day else f"{DATE} HH:mm"
+    return f"{site_time(start, timezone)}–{site_time(end, timezone, end_pattern)}"
+
+
+@bp.app_template_filter("date_label")
+def date_label(day: date) -> str:
+    return format_date(day, "EEE d MMM", locale=get_locale())
+
+
+@bp.app_template_global()
+def resource_url(resource: Resource) -> str:
+    """The resource's page in its catalogue."""
+    return url_for(f"{KINDS[resource.kind].blueprint}.detail", slug=resource.slug)
+
+
+@bp.app_template_global()
+def booking_status(booking: Booking) -> str:
+    return str(STATUS_LABELS[booking.status])
+
+
+@bp.app_template_global()
+def my_upcoming_bookings() -> list[Booking]:
+    """For the home page: the next bookings of the signed-in person's organisations."""
+    return find_organisation_bookings(current_user, utcnow(), limit=HOME_LIMIT)
+
+
+@bp.app_template_global()
+def requests_awaiting_me() -> int:
+    """For the home page: how many requests the signed-in manager may decide."""
+    return count_pending_for_manager(current_user) if can_review_requests(current_user) else 0
+
+
+# --- book ----------------------------------------------------------------------------------
+
+def bookable_resource_or_404(slug: str | None) -> Resource:
+    resource = find_resource_by_slug(slug)
+    if resource is None or not resource.active or not can_see_resource(current_user, resource):
+        abort(404)
+    return resource
+
+
+def companions(resource: Resource) -> list[Resource]:
+    """What may be booked together with the resource: the others of its site."""
+    return [r for r in find_resources(current_user, site_id=resource.site_id)
+            if r.id != resource.id]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    resource = bookable_resource_or_404(request.args.get("resource"))
+    organisations = bookable_organisations(current_user)
+    if not organisations:
+        abort(403)
+    # A link (from the planning) may set the day: read it as the form would.
+    form = BookingForm() if request.method == "POST" else BookingForm(formdata=request.args)
+    form.offer_choices(resource, organisations, companions(resource))
+    if not form.validate_on_submit():
+        return booking_page(resource, form), form_status(form)
+    try:
+        result = book(current_user, form.to_request(resource))
+    except InvalidInput as error:
+        form.show_engine_errors(error)
+        return booking_page(resource, form), 422
+    except BookingRefused as refused:
+        return booking_page(resource, form, refused), 409
+    flash(booked_message(result, resource), "success")
+    return redirect(url_for(".detail", booking_id=result.bookings[0].id))
+
+
+def booking_page(resource: Resource, form: BookingForm, refused: BookingRefused | None = None):
+    return render_template(
+        "bookings/new.html", resource=resource, form=form, refused=refused,
+        alternatives=alternative_choices(form, refused) if refused else [],
+        opening_hours=opening_hours_table(resource))
+
+
+def alternative_choices(form: BookingForm, refused: BookingRefused) -> list[dict]:
+    """Each alternative as a one-click form: what was typed, at the other time or place."""
+    choices = []
+    for alternative in refused.alternatives:
+        resource = get_resource(alternative.resource_id)
+        tz = ZoneInfo(resource.timezone)
+        start, end = alternative.start.astimezone(tz), alternative.end.astimezone(tz)
+        fields = {name: form[name].data for name in ("organisation", "quantity", "title", "note")
+                  if name in form}
+        fields.update(date=start.date().isoformat(), start_time=f"{start:%H:%M}",
+                      end_time=f"{end:%H:%M}",
+                      end_date=end.date().isoformat() if end.date() != start.date() else "")
+        choices.append({"resource": resource, "start": alternative.start,
+                        "end": alternative.end, "fields": fields})
+    return choices
+
+
+def booked_message(result: BookingResult, resource: Resource) -> str:
+    pending = any(b.status == "pending" for b in result.bookings)
+    state = _("awaiting approval by %(owner)s", owner=resource.owner.name) if pending \
+        else _("confirmed")
+    times = sorted({b.starts_at for b in result.bookings})
+    message = _("Booked: %(state)s.", state=state) if len(times) == 1 else _(
+        "%(n)s dates booked: %(state)s.", n=len(times), state=state)
+    if result.skipped:
+        skipped = ", ".join(site_time(s.start, resource.timezone) for s in result.skipped)
+        message += " " + _("Skipped because of conflicts: %(dates)s.", dates=skipped)
+    return message
+
+
+# --- my bookings, one booking ----------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def index():
+    past = request.args.get("past") == "1"
+    bookings = find_organisation_bookings(current_user, utcnow(), past=past)
+    # already in organisation order: group without sorting again
+    groups = [(organisation, list(rows))
+              for organisation, rows in groupby(bookings, key=attrgetter("organisation"))]
+    return render_template("bookings/index.html", groups=groups, past=past,
+                           may_cancel=may_cancel, may_review=can_review_requests(current_user),
+                           cancel_form=CancelForm(formdata=None, back="index"))
+
+
+def may_cancel(booking: Booking) -> bool:
+    return booking.holds_capacity and can_cancel_booking(current_user, booking)
+
+
+def visible_booking_or_404(booking_id: int) -> Booking:
+    return get_visible_booking(current_user, booking_id) or abort(404)
+
+
+@bp.get("/<int:booking_id>")
+@login_required
+def detail(booking_id: int):
+    return detail_page(visible_booking_or_404(booking_id))
+
+
+def detail_page(booking: Booking, **forms):
+    forms = {"cancel_form": CancelForm(formdata=None), "approve_form": ApproveForm(formdata=None),
+             "reject_form": RejectForm(formdata=None), **forms}
+    return render_template(
+        "bookings/detail.html", booking=booking,
+        details=can_see_booking_details(current_user, booking),
+        may_cancel=may_cancel(booking),
+        may_decide=booking.status == "pending" and can_decide_booking(current_user, booking),
+        **forms)
+
+
+def back_to(form, booking: Booking) -> str:
+    """Only the pages a booking's buttons are on: never an address from outside."""
+    pages = {"index": url_for(".index"), "approvals": url_for(".approvals")}
+    return pages.get(form.back.data, url_for(".detail", booking_id=booking.id))
+
+
+def change_booking(booking_id: int, form_name: str, form, change, done: str):
+    """Run an engine change on a booking the user sees; say what happened or why not."""
+    booking = visible_booking_or_404(booking_id)
+    if not form.validate_on_submit():
+        return detail_page(booking, **{form_name: form}), form_status(form)
+    try:
+        change()
+    except NotAllowed:
+        abort(403)
+    except LookupError:
+        abort(404)
+    except InvalidInput as error:
+        show_errors(form, error)
+        return detail_page(booking, **{form_name: form}), 422
+    except InvalidTransition as error:
+        flash(str(error), "error")
+        return redirect(back_to(form, booking))
+    flash(done, "success")
+    return redirect(back_to(form, booking))
+
+
+@bp.post("/<int:booking_id>/cancel")
+@login_required
+def cancel_booking(booking_id: int):
+    form = CancelForm()
+    return change_booking(booking_id, "cancel_form", form, lambda: cancel(
+        current_user, booking_id, form.cancel_reason.data or "", form.scope.data), _("Cancelled."))
+
+
+@bp.post("/<int:booking_id>/approve")
+@login_required
+def approve(booking_id: int):
+    form = ApproveForm()
+    return change_booking(booking_id, "approve_form", form, lambda: decide(
+        current_user, booking_id, approve=True), _("Approved: the booking is confirmed."))
+
+
+@bp.post("/<int:booking_id>/reject")
+@login_required
+def reject(booking_id: int):
+    form = RejectForm()
+    return change_booking(booking_id, "reject_form", form, lambda: decide(
+        current_user, booking_id, approve=False, reason=form.reason.data or ""),
+        _("Rejected."))
+
+
+@bp.get("/approvals")
+@login_required
+def approvals():
+    if not can_review_requests(current_user):
+        abort(403)
+    return render_template("bookings/approvals.html",
+                           requests=find_pending_for_manager(current_user),
+                           approve_form=ApproveForm(back="approvals"))
+
+
+# --- the week's planning ----------------------------------------------------------------------
+
+def requested_monday() -> date:
+    """The Monday of ?week=2027-W10 or of ?date=2027-03-10; this week by default."""
+    week, day = request.args.get("week"), request.args.get("date")
+    try:
+        if week:
+            match = WEEK.match(week) or abort(404)
+            return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        chosen = date.fromisoformat(day) if day else \
+            utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+    except ValueError:
+        abort(404)
+    return chosen - timedelta(days=chosen.weekday())
+
+
+def requested_filters(sites) -> dict:
+    kind, site = request.args.get("kind") or None, request.args.get("site") or None
+    if kind is not None and kind not in KINDS:
+        abort(404)
+    site_id = int(site) if site and site.isdigit() and is_row_id(int(site)) else None
+    if site is not None and site_id not in {s.id for s in sites}:
+        abort(404)
+    return {"kind": kind, "site_id": site_id}
+
+
+@bp.get("/planning")
+@login_required
+def planning():
+    sites = get_sites()
+    filters = requested_filters(sites)
+    monday = requested_monday()
+    days = [monday + timedelta(days=n) for n in range(7)]
+    resources = find_resources(current_user, **filters)
+    bookings = find_bookings_on(current_user, [r.id for r in resources], *planning_window(days))
+    week = {"kind": filters["kind"] or "", "site": filters["site_id"] or ""}
+    return render_template(
+        "bookings/planning.html", resources=resources, days=days, sites=sites, kinds=KINDS,
+        cells=planning_cells(current_user, resources, bookings, days), filters=filters,
+        previous_week=url_for(".planning", week=iso_week(monday - timedelta(days=7)), **week),
+        next_week=url_for(".planning", week=iso_week(monday + timedelta(days=7)), **week))
+
+
+def iso_week(monday: date) -> str:
+    year, number, _day = monday.isocalendar()
+    return f"{year}-W{number:02d}"
+
