@@ -6,7 +6,6 @@ import re
 import pytest
 from conftest import PASSWORD
 from sqlalchemy import select
-from test_auth import fresh_current_user_per_request  # noqa: F401  (autouse fixture)
 
 from sharing.api_tokens import create_api_token, find_user_by_api_token, revoke_api_token
 from sharing.extensions import db

@@ -10,7 +10,6 @@ import uuid
 import pytest
 from flask import url_for
 from sqlalchemy import select
-from test_auth import fresh_current_user_per_request  # noqa: F401  (autouse fixture)
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from sharing.extensions import db

@@ -2,7 +2,6 @@
 
 import pytest
 from sqlalchemy import func, select
-from test_auth import fresh_current_user_per_request  # noqa: F401  (autouse fixture)
 
 from sharing.extensions import db
 from sharing.models import AccountToken, Membership, User
