@@ -28,6 +28,7 @@ import platform
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -330,12 +331,17 @@ def percentile(values: list[float], share: float) -> float:
 
 @dataclass
 class Measure:
-    times: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # wall clock
+    cpu: list[float] = field(default_factory=list)  # this process only (not a PG server)
     statements: list[int] = field(default_factory=list)
 
     @property
     def median_ms(self) -> float:
         return statistics.median(self.times) * 1000
+
+    @property
+    def cpu_ms(self) -> float:
+        return statistics.median(self.cpu) * 1000
 
     @property
     def p90_ms(self) -> float:
@@ -346,9 +352,10 @@ class Measure:
 def measured(measure: Measure, counter: StatementCounter):
     gc.collect()  # a pause owed to the bench's own garbage is not the engine's time
     counter.count = 0
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     yield
     measure.times.append(time.perf_counter() - started)
+    measure.cpu.append(time.process_time() - cpu)
     measure.statements.append(counter.count)
 
 
@@ -496,11 +503,25 @@ def print_plans(backend: str, rng, reference, counter) -> None:
 
 # --- reporting ----------------------------------------------------------------------------
 
+def revision() -> str:
+    """The commit benchmarked, and whether the engine's files differ from it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "sharing"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "revision: unknown (no git)"
+    return f"revision: {head}" + (" with uncommitted changes in sharing/" if dirty else "")
+
+
 def machine(pg_version: str | None) -> str:
     import sqlite3
 
     uname = platform.uname()
     return "\n".join([
+        revision(),
         f"machine: {os.cpu_count()} cores, {platform.processor() or uname.machine}, "
         f"{uname.system} {uname.release}",
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
@@ -511,9 +532,10 @@ def machine(pg_version: str | None) -> str:
 def print_table(backend: str, by_size: dict[int, dict[str, Measure]], free: dict[int, int]
                 ) -> list[str]:
     sizes = sorted(by_size)
-    print(f"\n== {backend}: median / p90 in ms, SQL statements per operation")
+    print(f"\n== {backend}: wall-clock median / p90 in ms (SQL statements per operation); "
+          f"ratio of the medians, largest/smallest size; the same ratio of this process's CPU")
     head = f"{'operation':<14}" + "".join(f"{f'{s:,} bookings':>26}" for s in sizes)
-    print(head + f"{'ratio':>10}")
+    print(head + f"{'ratio':>10}{'cpu ratio':>11}")
     flagged = []
     for op in OPERATIONS:
         cells = []
@@ -526,7 +548,9 @@ def print_table(backend: str, by_size: dict[int, dict[str, Measure]], free: dict
         flag = "  <-- >= 1.5" if ratio >= 1.5 else ""
         if flag:
             flagged.append(f"{backend} {op}: x{ratio:.2f}")
-        print(f"{op:<14}" + "".join(f"{c:>26}" for c in cells) + f"{ratio:>9.2f}x{flag}")
+        cpu_ratio = last.cpu_ms / max(first.cpu_ms, 1e-6)
+        print(f"{op:<14}" + "".join(f"{c:>26}" for c in cells)
+              + f"{ratio:>9.2f}x{cpu_ratio:>10.2f}x{flag}")
     print("free resources found per 2-hour slot (mean): "
           + ", ".join(f"{free[s]} at {s:,}" for s in sizes))
     return flagged
@@ -564,7 +588,9 @@ def bench_backend(backend: Backend, sizes: list[int], repeat: int, seed: int, pl
                 for op in OPERATIONS:
                     m = by_size[size][op]
                     print(f"  {op:<13} median {m.median_ms:8.2f} ms  p90 {m.p90_ms:8.2f} ms  "
+                          f"cpu {m.cpu_ms:8.2f} ms  "
                           f"{statistics.median(m.statements):.0f} statements", flush=True)
+                print(f"  load average after timing: {os.getloadavg()[0]:.2f}")
             flagged = print_table(backend.name, by_size, free)
             if plans:
                 print(f"\n== {backend.name}: plans of the engine's queries at "
