@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from booking_page_helpers import english  # noqa: F401  (autouse fixture)
 from engine_helpers import at
 from sqlalchemy import func, select
-from test_auth import fresh_current_user_per_request  # noqa: F401  (autouse fixture)
 
 from sharing.engine import BookingRequest, book
 from sharing.extensions import db
@@ -172,7 +172,7 @@ def test_a_weekly_series_keeps_local_time_and_skips_the_conflicting_date(
     assert len({b.series_id for b in mine}) == 1 and mine[0].series_id
     page = client.get(response.headers["Location"]).text
     assert "3 dates booked: confirmed." in page
-    assert "Skipped because of conflicts" in page and "23 mars 2027 10:00" in page
+    assert "Skipped because of conflicts" in page and "Tue 23 Mar 2027 10:00" in page
 
 
 def test_a_series_is_all_or_nothing_by_default(scene, login, create_booking):
@@ -202,8 +202,6 @@ def test_a_series_is_all_or_nothing_by_default(scene, login, create_booking):
 def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(
         scene, login, create_resource, fields, field, message):
     create_resource(kind="equipment", owner=scene.owner, site=scene.room.site)
-    scene.member.locale = "en"  # WTForms' own messages come translated
-    db.session.commit()
     response = post_booking(login(scene.member), scene.room, **fields)
     assert response.status_code == 422
     assert message in (field_error(response.text, field) or ""), response.text
@@ -213,7 +211,7 @@ def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(
 def test_booking_for_an_organisation_that_is_not_mine_is_refused(scene, login):
     response = post_booking(login(scene.member), scene.room, organisation=str(scene.owner.id))
     assert response.status_code == 422
-    assert field_error(response.text, "organisation")  # "not a valid choice", in French
+    assert field_error(response.text, "organisation") == "Not a valid choice."
     assert count_bookings() == 0
 
 
@@ -425,3 +423,12 @@ def test_a_booking_nobody_shows_me_is_not_found(scene, login, create_user, creat
         assert client.get(path).status_code == 404
     assert client.post(f"/bookings/{booking.id}/cancel").status_code == 404
     assert client.post(f"/bookings/{booking.id}/approve").status_code == 404
+
+
+def test_french_readers_get_french_dates_on_a_24_hour_clock(scene, login):
+    scene.member.locale = "fr"
+    db.session.commit()
+    client = login(scene.member)
+    response = post_booking(client, scene.room, start_time="14:00", end_time="15:30")
+    page = client.get(response.headers["Location"]).text
+    assert "mar. 12 janv. 2027 14:00–15:30" in page
