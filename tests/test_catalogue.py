@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import event, func, select
-from test_auth import fresh_current_user_per_request  # noqa: F401  (autouse fixture)
 from werkzeug.security import generate_password_hash
 
 from sharing.extensions import db

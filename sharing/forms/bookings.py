@@ -9,7 +9,6 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,7 +25,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from sharing.engine import BookingRequest
 from sharing.engine.recurrence import MAX_OCCURRENCES
 from sharing.engine.times import localize
-from sharing.forms.accounts import show_errors
+from sharing.forms.accounts import Form, show_errors
 from sharing.forms.catalogue import CheckboxesField
 from sharing.models import Organisation, Resource
 from sharing.validation import InvalidInput
@@ -39,7 +38,7 @@ FIELDS = {"organisation_id": "organisation", "start": "start_time", "end": "end_
           "resource_id": "form"}
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     organisation = SelectField(_l("On behalf of"), coerce=int)
     date = DateField(_l("Date"), validators=[InputRequired()])
     start_time = TimeField(_l("Start time"), validators=[InputRequired()])
@@ -127,7 +126,7 @@ class BookingForm(FlaskForm):
                 for legend, names in groups if any(name in self for name in names)]
 
 
-class BackForm(FlaskForm):
+class BackForm(Form):
     """A button on a booking; `back` names the page to return to: "detail", "index" or
     "approvals" (anything else: the booking's page, never an address from outside)."""
 
