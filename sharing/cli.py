@@ -2,7 +2,8 @@
 
 Each command parses its arguments, calls a service and commits. The created object's id
 (or the token) is the last line it prints, so that scripts can capture it; bad input
-exits non-zero with the reason on stderr, having written nothing.
+exits non-zero with the reason on stderr, having written nothing. Outside a request the
+messages are in the first of the configured `LANGUAGES`.
 """
 
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 
 import click
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
 
 from sharing import accounts, api_tokens, demo, organisations
 from sharing.extensions import db
@@ -39,14 +41,14 @@ def report(message: str, result: object) -> None:
 def organisation_with_slug(slug: str) -> Organisation:
     organisation = organisations.find_organisation_by_slug(slug)
     if organisation is None:
-        raise click.ClickException(f"No organisation with the identifier {slug!r}.")
+        raise click.ClickException(_("No organisation with the identifier %(slug)s.", slug=slug))
     return organisation
 
 
 def user_with_email(email: str) -> User:
     user = accounts.find_user_by_email(email)
     if user is None:
-        raise click.ClickException(f"No user with the e-mail address {email!r}.")
+        raise click.ClickException(_("No user with the e-mail address %(email)s.", email=email))
     return user
 
 
@@ -93,7 +95,7 @@ def create_user(email: str, name: str, password: str, org_slug: str | None, role
                 admin: bool) -> None:
     """Add a user with the address EMAIL; prints their id."""
     if role and not org_slug:
-        raise click.UsageError("--role needs --org.")
+        raise click.UsageError(_("--role needs --org."))
     with saving():
         organisation = organisation_with_slug(org_slug) if org_slug else None
         accounts.check_new_password(password)

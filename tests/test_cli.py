@@ -21,6 +21,12 @@ from sharing.models import (
 PASSWORD = "long enough secret"
 
 
+@pytest.fixture
+def app_config():
+    """The command line speaks the first configured language: English for these checks."""
+    return {"LANGUAGES": ["en", "fr"]}
+
+
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
