@@ -4,8 +4,10 @@ import hashlib
 import re
 
 import pytest
+from booking_page_helpers import english  # noqa: F401  (fixture)
 from conftest import PASSWORD
 from sqlalchemy import select
+from test_auth import english_pages  # noqa: F401  (autouse fixture)
 
 from sharing.api_tokens import create_api_token, find_user_by_api_token, revoke_api_token
 from sharing.extensions import db
@@ -69,12 +71,12 @@ def test_account_page_shows_the_person_and_their_tokens(client, login, user, cre
 def test_profile_is_saved(client, login, user):
     login(user)
     response = client.post("/account/profile", data={
-        "profile-name": " Camille M. ", "profile-locale": "en",
+        "profile-name": " Camille M. ", "profile-locale": "fr",
         "profile-timezone": "America/Cayenne"})
     assert response.status_code == 302
     db.session.refresh(user)
     assert (user.display_name, user.locale, user.timezone) == (
-        "Camille M.", "en", "America/Cayenne")
+        "Camille M.", "fr", "America/Cayenne")
 
 
 @pytest.mark.parametrize("data, field", [
@@ -94,7 +96,7 @@ def test_bad_profiles_change_nothing(client, login, user, data, field):
     assert response.status_code == 422
     assert f'id="profile-{field}-error"' in response.text
     db.session.refresh(user)
-    assert (user.display_name, user.locale, user.timezone) == ("Camille", "fr", "Europe/Paris")
+    assert (user.display_name, user.locale, user.timezone) == ("Camille", "en", "Europe/Paris")
 
 
 def test_password_change_needs_the_current_password(client, login, user):

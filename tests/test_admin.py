@@ -1,7 +1,9 @@
 """The coordinator's administration: sites and organisations; everyone else is refused."""
 
 import pytest
+from booking_page_helpers import english  # noqa: F401  (fixture)
 from sqlalchemy import func, select
+from test_auth import english_pages  # noqa: F401  (autouse fixture)
 
 from sharing.extensions import db
 from sharing.models import Membership, Organisation, Site

@@ -10,12 +10,22 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from booking_page_helpers import english  # noqa: F401  (fixture)
 from conftest import PASSWORD
 from sqlalchemy import func, select
 
 from sharing.database import utcnow
 from sharing.extensions import db
 from sharing.models import AccountToken, Membership, User
+
+
+@pytest.fixture(autouse=True)
+def english_pages(request, client):
+    """Pages and mail read in English, for people signed in (`english`) and not: the tests
+    look for the messages as written in the code, not their French translation."""
+    request.getfixturevalue("english")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
 
 LINK = re.compile(r"https?://\S+")
 

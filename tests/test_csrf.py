@@ -8,8 +8,10 @@ import re
 import uuid
 
 import pytest
+from booking_page_helpers import english  # noqa: F401  (fixture)
 from flask import url_for
 from sqlalchemy import select
+from test_auth import english_pages  # noqa: F401  (autouse fixture)
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from sharing.extensions import db
