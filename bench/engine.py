@@ -84,6 +84,8 @@ PEER_FIGURES = (
     "  bookings -> 4.8 s at 1M (x192: its occurrence rows carry no room column).\n"
     "LibreBooking: week grid of 1,000 resources 11.5 s on the server, 18,010 SQL statements."
 )
+ENGINE_FILES = ("sharing/engine", "sharing/models.py", "sharing/database.py",
+                "sharing/permissions.py")
 OPERATIONS = ("create", "create+quota", "availability", "free search")
 
 
@@ -509,11 +511,13 @@ def revision() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
                               capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "sharing"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", *ENGINE_FILES], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         return "revision: unknown (no git)"
-    return f"revision: {head}" + (" with uncommitted changes in sharing/" if dirty else "")
+    changed = sorted(set(dirty) - {"M", "A", "D", "??", "R"})
+    return f"revision: {head}" + (f", uncommitted changes in {' '.join(changed)}"
+                                  if changed else "")
 
 
 def machine(pg_version: str | None) -> str:
