@@ -97,8 +97,12 @@ def test_a_resource_needing_approval_gives_a_pending_request(scene, login):
 
 
 def test_a_day_from_the_planning_prefills_the_form(scene, login):
-    page = login(scene.member).get(f"/bookings/new?resource={scene.room.slug}&date=2027-01-14")
+    client = login(scene.member)
+    page = client.get(f"/bookings/new?resource={scene.room.slug}&date=2027-01-14")
     assert 'value="2027-01-14"' in page.text
+    for garbage in ("2027-02-30", "soon", "%00"):
+        assert client.get(f"/bookings/new?resource={scene.room.slug}&date={garbage}"
+                          ).status_code == 200
 
 
 def test_extra_resources_are_booked_together(scene, login, create_resource):
@@ -196,7 +200,10 @@ def test_a_series_is_all_or_nothing_by_default(scene, login, create_booking):
     ({"repeat": "WEEKLY"}, "repeat", "Give either a number of times or an end date."),
     ({"repeat": "YEARLY", "occurrences": "2"}, "repeat", "Not a valid choice."),
     ({"repeat": "DAILY", "occurrences": "0"}, "occurrences", "Number must be between"),
+    ({"repeat": "WEEKLY", "until": "2027-01-01"}, "repeat", "This rule gives no occurrence."),
+    ({"repeat": "DAILY", "until": "2030-01-01"}, "repeat", "at most two years"),
     ({"title": "x" * 201}, "title", "At most 200 characters."),
+    ({"title": "a\x00b"}, "title", "Remove the invisible (NUL) characters."),
     ({"extra_resources": "424242"}, "extra_resources", "not a valid choice"),
 ])
 def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(
@@ -419,7 +426,7 @@ def test_a_booking_nobody_shows_me_is_not_found(scene, login, create_user, creat
     booking = create_booking(hidden, other, create_user(organisation=other),
                              at("2027-01-12 14:00"))
     client = login(scene.member)
-    for path in (f"/bookings/{booking.id}", "/bookings/424242"):
+    for path in (f"/bookings/{booking.id}", "/bookings/424242", "/bookings/99999999999999999999"):
         assert client.get(path).status_code == 404
     assert client.post(f"/bookings/{booking.id}/cancel").status_code == 404
     assert client.post(f"/bookings/{booking.id}/approve").status_code == 404
