@@ -1,12 +1,9 @@
 """Shared by the booking page tests: English pages (the French catalogue translates the
-messages they look for) and a count of the SQL statements a request costs."""
-
-from contextlib import contextmanager
+messages they look for)."""
 
 import pytest
 from sqlalchemy import event
 
-from sharing.extensions import db
 from sharing.models import User
 
 
@@ -20,17 +17,3 @@ def english(app):
 
     yield
     event.remove(User, "init", speak_english)
-
-
-@contextmanager
-def counted_statements():
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)

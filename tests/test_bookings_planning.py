@@ -4,11 +4,9 @@ SQL statements that does not grow with the resources or the bookings."""
 from datetime import timedelta
 
 import pytest
-from booking_page_helpers import (
-    counted_statements,
-    english,  # noqa: F401  (autouse fixture)
-)
+from booking_page_helpers import english  # noqa: F401  (autouse fixture)
 from engine_helpers import at
+from test_catalogue import counted_statements
 
 from sharing.extensions import db
 
