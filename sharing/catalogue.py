@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS, validate_policy
+from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS, has_opening_hours, validate_policy
 from sharing.extensions import db
 from sharing.models import (
     DELIVERY_MODES,
@@ -424,3 +424,10 @@ def unique_slug(name: str, kind: str) -> str:
         number += 1
         candidate = f"{base}-{number}"
     return candidate
+
+
+def opening_hours_table(resource: Resource) -> list[tuple[str, list[list[str]]]]:
+    """Monday first; an empty list is a closed day. Empty table: bookable at any time."""
+    if not has_opening_hours(resource.opening_hours):
+        return []
+    return [(str(WEEKDAY_LABELS[day]), resource.opening_hours.get(day, [])) for day in WEEKDAYS]

@@ -1,10 +1,10 @@
 """Database plumbing: SQLite pragmas and write locks, time-zone aware UTC timestamps."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -85,9 +85,22 @@ def sqlite_begin_mode(connection) -> str:
     asked = connection.get_execution_options().get("sqlite_begin")
     if asked:
         return asked
-    if has_request_context() and request.method not in SAFE_METHODS:
+    if has_request_context() and request.method not in SAFE_METHODS \
+            and not is_reads_only(request.endpoint):
         return "IMMEDIATE"
     return "DEFERRED"
+
+
+def reads_only(view: Callable) -> Callable:
+    """Mark a view whose POST writes nothing (signing in): it must not hold the write lock
+    while it works, e.g. while it checks a password hash."""
+    view.sharing_reads_only = True
+    return view
+
+
+def is_reads_only(endpoint: str | None) -> bool:
+    view = current_app.view_functions.get(endpoint or "")
+    return bool(getattr(view, "sharing_reads_only", False))
 
 
 @contextmanager

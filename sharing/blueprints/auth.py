@@ -17,6 +17,7 @@ from sharing.accounts import (
     request_password_reset,
     reset_password,
 )
+from sharing.database import reads_only
 from sharing.extensions import db, login_manager
 from sharing.forms.accounts import (
     ActionForm,
@@ -54,6 +55,7 @@ def unusable_link(error: UnusableLink):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@reads_only
 def login():
     form = LoginForm()
     target = safe_next(request.args.get("next"))

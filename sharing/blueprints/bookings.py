@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from sharing.blueprints.catalogue import opening_hours_table
 from sharing.bookings import (
     count_pending_for_manager,
     find_bookings_on,
@@ -27,7 +26,13 @@ from sharing.bookings import (
     planning_cells,
     planning_window,
 )
-from sharing.catalogue import KINDS, find_resource_by_slug, find_resources, get_resource
+from sharing.catalogue import (
+    KINDS,
+    find_resource_by_slug,
+    find_resources,
+    get_resource,
+    opening_hours_table,
+)
 from sharing.database import utcnow
 from sharing.engine import (
     BookingRefused,

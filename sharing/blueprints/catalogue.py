@@ -15,7 +15,6 @@ from sharing.catalogue import (
     FIELD_LABELS,
     KIND_BY_BLUEPRINT,
     KINDS,
-    WEEKDAY_LABELS,
     Kind,
     create_resource,
     deactivate_resource,
@@ -23,10 +22,10 @@ from sharing.catalogue import (
     find_members,
     find_resource_by_slug,
     find_resources,
+    opening_hours_table,
     reactivate_resource,
     update_resource,
 )
-from sharing.engine.policy import WEEKDAYS, has_opening_hours
 from sharing.extensions import db
 from sharing.forms.accounts import ActionForm, form_status, save_form
 from sharing.forms.catalogue import FILTER_FORMS, RESOURCE_FORMS, ResourceForm
@@ -75,13 +74,6 @@ def facts(resource: Resource) -> list[tuple[str, str]]:
         show = readable.get(name) or readable.get(type(value), str)
         shown.append((str(FIELD_LABELS[name]), show(value)))
     return shown
-
-
-def opening_hours_table(resource: Resource) -> list[tuple[str, list[list[str]]]]:
-    """Monday first; an empty list is a closed day. Empty table: bookable at any time."""
-    if not has_opening_hours(resource.opening_hours):
-        return []
-    return [(str(WEEKDAY_LABELS[day]), resource.opening_hours.get(day, [])) for day in WEEKDAYS]
 
 
 @login_required
