@@ -15,6 +15,7 @@ import pytest
 from flask import g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from sharing import create_app
 from sharing.extensions import db
@@ -105,6 +106,7 @@ def app(tmp_path, suite_database_url, app_config):
     url = suite_database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
     app = make_app(url, tmp_path / "instance", **app_config)
     app.before_request_funcs.setdefault(None, []).insert(0, forget_cached_user)
+    app.teardown_request(end_transaction)
     with app.app_context():
         db.create_all()
         yield app
@@ -118,6 +120,12 @@ def forget_cached_user() -> None:
     """The test keeps one app context, hence one `g`, across requests: Flask-Login would
     then keep the previous request's user. Each request loads its own, as in production."""
     g.pop("_login_user", None)
+
+
+def end_transaction(_error) -> None:
+    """In production each request's session ends with its app context; the test keeps one
+    context, so end the request's transaction here (and with it any SQLite write lock)."""
+    db.session.rollback()
 
 
 def empty_all_tables():
@@ -181,7 +189,9 @@ def create_user(app):
                 role="member", is_admin=False, active=True, locale="fr"):
         user = User(email=email or f"u{uuid.uuid4().hex[:8]}@example.org", display_name=name,
                     is_admin=is_admin, active=active, locale=locale)
-        user.set_password(password)
+        # A cheap hash: the factory makes many users; the accounts service's own tests
+        # go through User.set_password and its real (scrypt) cost.
+        user.password_hash = generate_password_hash(password, "pbkdf2:sha256:1")
         if organisation is not None:
             user.memberships.append(Membership(organisation=organisation, role=role))
         return _save(user)

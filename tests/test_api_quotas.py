@@ -99,6 +99,8 @@ def test_plain_members_may_not_set_quotas(client, pole, who):
 
 def test_a_resource_one_cannot_see_is_unknown(client, pole):
     """The van is listed for the pâtisserie only: to énergie's manager it does not exist."""
+    pole.outsider_manager.locale = "en"  # the API answers in its user's language
+    db.session.commit()
     response = Api(client, pole.outsider_manager).put(path(pole.outsider), json={
         "quotas": [{"resource_id": pole.van.id, "max_hours_per_week": 1}]})
     assert response.status_code == 422

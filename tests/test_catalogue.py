@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import event, func, select
-from werkzeug.security import generate_password_hash
 
 from sharing.extensions import db
 from sharing.models import Membership, Organisation, Resource, Site, User
@@ -24,13 +23,6 @@ KIND_FORM = {
                   {"topic": "Énergie", "delivery_mode": "remote", "session_minutes": 90}),
 }
 WITH_PERSON = ("staff", "expertise")
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch):
-    """Nobody types a password here (sessions are set directly): skip scrypt's cost."""
-    monkeypatch.setattr("sharing.models.generate_password_hash",
-                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"))
 
 
 @dataclass
