@@ -8,15 +8,8 @@ from flask_wtf import FlaskForm
 from sharing.accounts import change_password, update_profile
 from sharing.api_tokens import create_api_token, get_api_tokens, revoke_api_token
 from sharing.extensions import db
-from sharing.forms.accounts import (
-    FORM_ERROR,
-    ROW_ID,
-    ActionForm,
-    ApiTokenForm,
-    ChangePasswordForm,
-    ProfileForm,
-    save_form,
-)
+from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
+from sharing.forms.accounts import ApiTokenForm, ChangePasswordForm, ProfileForm
 from sharing.models import ApiToken
 
 bp = Blueprint("account", __name__, url_prefix="/account")

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from sharing.extensions import db
-from sharing.forms.accounts import ROW_ID, ActionForm, form_status, save_form
+from sharing.forms import ROW_ID, ActionForm, form_status, save_form
 from sharing.forms.admin import OrganisationForm, SiteForm
 from sharing.models import Organisation, Resource, Site, User
 from sharing.organisations import (

@@ -19,15 +19,8 @@ from sharing.accounts import (
 )
 from sharing.database import reads_only
 from sharing.extensions import db, login_manager
-from sharing.forms.accounts import (
-    ActionForm,
-    ForgotPasswordForm,
-    JoinForm,
-    LoginForm,
-    NewPasswordForm,
-    form_status,
-    save_form,
-)
+from sharing.forms import ActionForm, form_status, save_form
+from sharing.forms.accounts import ForgotPasswordForm, JoinForm, LoginForm, NewPasswordForm
 from sharing.tokens import UnknownLink, UnusableLink
 
 bp = Blueprint("auth", __name__)

@@ -43,7 +43,7 @@ from sharing.engine import (
     cancel,
     decide,
 )
-from sharing.forms.accounts import form_status, show_errors
+from sharing.forms import FORM_ERROR, form_status, show_errors
 from sharing.forms.bookings import ApproveForm, BookingForm, CancelForm, RejectForm
 from sharing.models import Booking, Resource
 from sharing.organisations import get_sites
@@ -144,7 +144,7 @@ def new():
         result = book(current_user, form.to_request(resource))
     except InvalidInput as error:
         form.show_engine_errors(error)
-        return booking_page(resource, form), 422
+        return booking_page(resource, form), FORM_ERROR
     except BookingRefused as refused:
         return booking_page(resource, form, refused), 409
     flash(booked_message(result, resource), "success")
@@ -247,7 +247,7 @@ def change_booking(booking_id: int, form_name: str, form, change, done: str):
         abort(404)
     except InvalidInput as error:
         show_errors(form, error)
-        return detail_page(booking, **{form_name: form}), 422
+        return detail_page(booking, **{form_name: form}), FORM_ERROR
     except InvalidTransition as error:
         flash(str(error), "error")
         return redirect(back_to(form, booking))

@@ -27,7 +27,7 @@ from sharing.catalogue import (
     update_resource,
 )
 from sharing.extensions import db
-from sharing.forms.accounts import ActionForm, form_status, save_form
+from sharing.forms import ActionForm, form_status, save_form
 from sharing.forms.catalogue import FILTER_FORMS, RESOURCE_FORMS, ResourceForm
 from sharing.models import Resource
 from sharing.organisations import get_sites

@@ -8,14 +8,8 @@ from flask_login import current_user, login_required
 
 from sharing.accounts import get_pending_invitations, invite_to_organisation
 from sharing.extensions import db
-from sharing.forms.accounts import (
-    FORM_ERROR,
-    ROW_ID,
-    ActionForm,
-    InviteForm,
-    RoleForm,
-    save_form,
-)
+from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
+from sharing.forms.accounts import InviteForm, RoleForm
 from sharing.models import Membership, Organisation
 from sharing.organisations import (
     change_role,

@@ -1,69 +1,13 @@
 """Forms for signing in, invitations, password resets, the account page and memberships."""
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from sharing.extensions import db
-from sharing.validation import InvalidInput
-
-T = TypeVar("T")
-
-# The status of a page showing a posted form again with its errors.
-FORM_ERROR = 422
-# In URLs: ids fit the database's INTEGER columns; a larger one is a 404, not a DB error.
-ROW_ID = "int(max=2147483647)"
-
-
-def form_status(form: FlaskForm) -> int:
-    return FORM_ERROR if form.is_submitted() else 200
+from sharing.forms import Form
 
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
 ROLE_CHOICES = [("member", _l("Member")), ("manager", _l("Manager"))]
-
-
-def show_errors(form: FlaskForm, error: InvalidInput) -> None:
-    """Put a service's messages beside the form's fields (or above it, for the others)."""
-    for name, messages in error.fields.items():
-        field = form._fields.get(name)
-        if field is None:
-            form.form_errors.extend(messages)
-        else:
-            field.errors = [*field.errors, *messages]
-
-
-def save_form(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]:
-    """Validate the form, run the change and commit; on bad input show why, write nothing."""
-    if not form.validate_on_submit():
-        return False, None
-    try:
-        result = change()
-        db.session.commit()
-    except InvalidInput as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return False, None
-    return True, result
-
-
-class Form(FlaskForm):
-    """Refuses NUL characters in every field: PostgreSQL cannot store them in text."""
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        for field in self:
-            if any(isinstance(raw, str) and "\x00" in raw for raw in field.raw_data or ()):
-                field.errors = [*field.errors, _l("Remove the invisible (NUL) characters.")]
-                valid = False
-        return valid
-
-
-class ActionForm(Form):
-    """A button that changes something: carries only the CSRF token."""
 
 
 class LoginForm(Form):

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from sharing.forms.accounts import Form
+from sharing.forms import Form
 
 
 class SiteForm(Form):

@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from sharing.engine import BookingRequest
 from sharing.engine.recurrence import MAX_OCCURRENCES
 from sharing.engine.times import localize
-from sharing.forms.accounts import Form, show_errors
+from sharing.forms import Form, show_errors
 from sharing.forms.catalogue import CheckboxesField
 from sharing.models import Organisation, Resource
 from sharing.validation import InvalidInput
