@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from sharing.engine.policy import LONGEST_BOOKING_MINUTES
+from sharing.engine.calendar import longest_occupancy
 from sharing.engine.times import at_wall_minutes, zone
 from sharing.extensions import db
 from sharing.models import HOLDING_STATUSES, Booking, Organisation, Resource, User
@@ -33,7 +33,7 @@ def visible_bookings_clause(user: User):
 def overlapping(start: datetime, end: datetime):
     """SQL filter: bookings overlapping [start, end), read as an index range on starts_at."""
     return and_(Booking.starts_at < end, Booking.ends_at > start,
-                Booking.starts_at >= start - timedelta(minutes=LONGEST_BOOKING_MINUTES))
+                Booking.starts_at >= start - longest_occupancy())
 
 
 def find_bookings(user: User, start: datetime, end: datetime, resource_id: int | None = None,

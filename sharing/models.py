@@ -324,7 +324,9 @@ class Booking(db.Model):
         CheckConstraint("quantity > 0", name="booking_quantity_positive"),
         # The engine's overlap queries: one resource, a window of start times.
         Index("ix_booking_resource_starts", "resource_id", "starts_at"),
-        Index("ix_booking_organisation_starts", "organisation_id", "starts_at"),
+        # covering: the quota sums read this index only
+        Index("ix_booking_organisation_starts", "organisation_id", "starts_at", "ends_at",
+              "status", "resource_id"),
         Index("ix_booking_starts", "starts_at"),
     )
 

@@ -312,3 +312,15 @@ def test_a_release_and_a_take_at_the_same_instant_do_not_add_up(scene, create_bo
     create_booking(scene.room, scene.owner, scene.manager, at("2027-03-02 10:00"), 60)
     create_booking(scene.room, scene.owner, scene.manager, at("2027-03-02 11:00"), 60)
     assert book(scene.member, scene.request("2027-03-02 10:00", "2027-03-02 12:00"), now=NOW)
+
+
+def test_quota_counts_only_the_part_of_a_booking_inside_the_week(scene, create_booking):
+    db.session.add(Quota(organisation_id=scene.booker.id, resource_id=scene.room.id,
+                         max_hours_per_week=3))
+    db.session.commit()
+    # Sunday 22:00 to Monday 02:00: two hours in each week
+    create_booking(scene.room, scene.booker, scene.member, at("2027-03-07 22:00"), 240)
+    assert refused_codes(scene, scene.request("2027-03-08 10:00", "2027-03-08 11:30")) == [
+        "quota"]
+    assert book(scene.member, scene.request("2027-03-08 10:00", "2027-03-08 11:00"), now=NOW)
+    assert book(scene.member, scene.request("2027-03-05 10:00", "2027-03-05 11:00"), now=NOW)

@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 
 from sharing.engine.calendar import ResourceCalendar, load_calendar, load_calendars
 from sharing.engine.contracts import Alternative, BookingRequest
-from sharing.engine.policy import LONGEST_BUFFER_MINUTES, MINUTES_PER_DAY
+from sharing.engine.policy import MINUTES_PER_DAY
 from sharing.engine.quotas import QuotaLedger
 from sharing.engine.rules import (
     Slot,
@@ -104,7 +104,8 @@ def similar_free_resources(user: User, resource: Resource, request: BookingReque
                            now: datetime, ledger: QuotaLedger) -> list[Alternative]:
     similar = find_similar_resources(resource, request.quantity, request.organisation_id)
     calendars = load_calendars([r.id for r in similar], request.start,
-                               request.end + timedelta(minutes=LONGEST_BUFFER_MINUTES))
+                               request.end + timedelta(minutes=max(
+                                   (r.buffer_minutes for r in similar), default=0)))
     offers = [Alternative(r.id, request.start, request.end) for r in similar
               if not check_slot(Slot(r, request.start, request.end, request.quantity),
                                 calendars[r.id], user, request.organisation_id, now, ledger)]

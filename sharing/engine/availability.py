@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 
 from sharing.database import utcnow
 from sharing.engine.calendar import load_calendar, load_calendars, usage_segments
-from sharing.engine.policy import LONGEST_BUFFER_MINUTES
-from sharing.engine.rules import Slot, resource_conflicts
+from sharing.engine.rules import Slot, is_free
 from sharing.engine.times import Interval, open_intervals, subtract, zone
 from sharing.models import Resource
 from sharing.validation import InvalidInput
@@ -48,7 +47,8 @@ def find_free_resources(resources: list[Resource], start: datetime, end: datetim
     booking [start, end) now, whoever books; in a bounded number of queries."""
     validate_window(start, end)
     now = now or utcnow()
+    longest_buffer = max((r.buffer_minutes for r in resources), default=0)
     calendars = load_calendars([r.id for r in resources], start,
-                               end + timedelta(minutes=LONGEST_BUFFER_MINUTES))
+                               end + timedelta(minutes=longest_buffer))
     return [r for r in resources
-            if not resource_conflicts(Slot(r, start, end, quantity), calendars[r.id], now)]
+            if is_free(Slot(r, start, end, quantity), calendars[r.id], now)]

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sharing.extensions import db
 from sharing.models import HOLDING_STATUSES, Booking, Closure, Resource
@@ -86,6 +86,13 @@ def merge_equal_neighbours(segments):
         else:
             merged.append(segment)
     return merged
+
+
+def longest_occupancy(*scope) -> timedelta:
+    """How long ago a booking of these resources (all, by default) may have started and
+    still be running: overlap queries look back this far, not over every earlier row."""
+    minutes = db.session.scalar(select(func.max(Resource.longest_booking_minutes)).where(*scope))
+    return timedelta(minutes=minutes or 0)
 
 
 def lookback_groups(resource_ids: Iterable[int]) -> dict[int, list[int]]:
