@@ -54,6 +54,15 @@ def find_bookings(user: User, start: datetime, end: datetime, resource_id: int |
     return list(db.session.scalars(query))
 
 
+def count_bookings_during(resource: Resource, start: datetime, end: datetime) -> int:
+    """How many bookings holding the resource overlap [start, end): a closure added over
+    them does not cancel them, so the owner knows how many to contact."""
+    return db.session.scalar(
+        select(func.count()).select_from(Booking)
+        .where(Booking.resource_id == resource.id, overlapping(start, end),
+               Booking.status.in_(HOLDING_STATUSES)))
+
+
 def get_visible_booking(user: User, booking_id: int) -> Booking | None:
     booking = db.session.get(Booking, booking_id) if is_row_id(booking_id) else None
     return booking if booking is not None and can_see_booking(user, booking) else None

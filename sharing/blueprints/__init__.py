@@ -6,6 +6,7 @@ from sharing.blueprints.api import bp as api
 from sharing.blueprints.auth import bp as auth
 from sharing.blueprints.bookings import bp as bookings
 from sharing.blueprints.catalogue import blueprints as catalogues
+from sharing.blueprints.closures import bp as closures
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
 
@@ -16,6 +17,7 @@ BLUEPRINTS = [
     orgs,
     admin,
     *catalogues,
+    closures,
     bookings,
     api,
 ]

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from sharing.blueprints.closures import closures_section
 from sharing.catalogue import (
     DELIVERY_MODE_LABELS,
     FIELD_LABELS,
@@ -93,7 +94,8 @@ def detail(slug: str):
     return render_template(
         "catalogue/detail.html", kind=current_kind(), resource=resource,
         facts=facts(resource), opening_hours=opening_hours_table(resource),
-        may_manage=can_manage_resource(current_user, resource), action_form=ActionForm())
+        may_manage=can_manage_resource(current_user, resource), action_form=ActionForm(),
+        **closures_section(resource))
 
 
 def form_page(form: ResourceForm, change: Callable[[], Resource], title: str, saved: str):

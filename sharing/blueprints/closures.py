@@ -1,0 +1,108 @@
+"""A resource's closures on its pages: listed to whoever sees the resource, added and
+lifted by its managers. The closures service does the work; the engine refuses bookings
+inside a closure."""
+
+from flask import Blueprint, abort, flash, redirect, render_template
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from sharing.blueprints.bookings import resource_url
+from sharing.bookings import count_bookings_during
+from sharing.catalogue import get_resource
+from sharing.closures import add_closure, find_closures, remove_closure
+from sharing.database import utcnow
+from sharing.extensions import db
+from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
+from sharing.forms.closures import ClosureForm
+from sharing.models import Closure, Resource
+from sharing.permissions import can_manage_resource, can_see_resource
+from sharing.validation import InvalidInput
+
+bp = Blueprint("closures", __name__, url_prefix="/resources")
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Like the catalogue, closures are shown to signed-in people only."""
+
+
+def visible_resource_or_404(resource_id: int) -> Resource:
+    """Resources hidden from the user do not exist for them."""
+    resource = get_resource(resource_id)
+    if resource is None or not can_see_resource(current_user, resource):
+        abort(404)
+    return resource
+
+
+def managed_resource_or_403(resource_id: int) -> Resource:
+    resource = visible_resource_or_404(resource_id)
+    if not can_manage_resource(current_user, resource):
+        abort(403)
+    return resource
+
+
+def closures_section(resource: Resource, form: ClosureForm | None = None) -> dict:
+    """What the closures section of a resource's page shows: the closures not over yet
+    and, for its managers, the form adding one."""
+    may_manage = can_manage_resource(current_user, resource)
+    return {"closures": find_closures(resource, start=utcnow()),
+            "closure_form": (form or ClosureForm(formdata=None)) if may_manage else None,
+            "may_manage_closures": may_manage}
+
+
+def render_page(resource: Resource, form: ClosureForm | None = None, status: int = 200):
+    return render_template("closures/index.html", resource=resource, action_form=ActionForm(),
+                           **closures_section(resource, form)), status
+
+
+@bp.get(f"/<{ROW_ID}:resource_id>/closures")
+def index(resource_id: int):
+    return render_page(visible_resource_or_404(resource_id))
+
+
+@bp.post(f"/<{ROW_ID}:resource_id>/closures")
+def add(resource_id: int):
+    resource = managed_resource_or_403(resource_id)
+    form = ClosureForm()
+
+    def create() -> Closure:
+        start, end = form.interval(resource)
+        try:
+            return add_closure(resource, start, end, form.reason.data or "", current_user)
+        except InvalidInput as error:
+            raise ClosureForm.beside_fields(error) from error
+
+    done, closure = save_form(form, create)
+    if not done:
+        return render_page(resource, form, FORM_ERROR)
+    flash(_("Closure added."), "success")
+    flash_bookings_inside(closure)
+    return redirect(resource_url(resource))
+
+
+def flash_bookings_inside(closure: Closure) -> None:
+    """Existing bookings stay (their organisations planned on them): the owner contacts
+    them, so say how many there are."""
+    count = count_bookings_during(closure.resource, closure.starts_at, closure.ends_at)
+    if count:
+        flash(ngettext(
+            "%(num)d existing booking falls inside the closure: it is kept, contact its "
+            "organisation.",
+            "%(num)d existing bookings fall inside the closure: they are kept, contact their "
+            "organisations.", count), "info")
+
+
+@bp.post(f"/<{ROW_ID}:resource_id>/closures/<{ROW_ID}:closure_id>/remove")
+def remove(resource_id: int, closure_id: int):
+    resource = managed_resource_or_403(resource_id)
+    closure = db.session.get(Closure, closure_id)
+    if closure is None or closure.resource_id != resource.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    remove_closure(closure)
+    db.session.commit()
+    flash(_("Closure removed: the resource can be booked in that period again."), "success")
+    return redirect(resource_url(resource))
