@@ -12,8 +12,7 @@ from sharing.extensions import db
 from sharing.models import Closure
 
 # Mid-January 2030: Paris is UTC+1, and the dates stay upcoming.
-WINTER = {"start_date": "2030-01-14", "start_time": "10:00",
-          "end_date": "2030-01-16", "end_time": "18:00", "reason": "Peinture"}
+WINTER = {"start": "2030-01-14T10:00", "end": "2030-01-16T18:00", "reason": "Peinture"}
 
 
 @pytest.fixture
@@ -48,8 +47,8 @@ def test_manager_adds_a_closure_read_in_paris_time(client, login, people):
 def test_summer_times_are_two_hours_ahead_of_utc(client, login, people):
     scene, _elsewhere, _admin = people
     login(scene.manager)
-    client.post(add_url(scene.room), data={**WINTER, "start_date": "2030-07-01",
-                                           "end_date": "2030-07-02"})
+    client.post(add_url(scene.room), data={**WINTER, "start": "2030-07-01T10:00",
+                                           "end": "2030-07-02T10:00"})
     assert closures()[0].starts_at == datetime(2030, 7, 1, 8, 0, tzinfo=UTC)
 
 
@@ -93,10 +92,12 @@ def test_the_engine_then_refuses_a_booking_inside(client, login, people):
 
 
 @pytest.mark.parametrize(("change", "field", "message"), [
-    ({"end_date": "2030-01-14", "end_time": "09:00"}, "end_time", "must come after"),
-    ({"start_date": "2030-02-30"}, "start_date", "Not a valid date"),
-    ({"start_time": "25:00"}, "start_time", "Not a valid time"),
-    ({"end_date": ""}, "end_date", "This field is required"),
+    ({"end": "2030-01-14T09:00"}, "end", "must come after"),
+    ({"end": "2030-01-14T10:00"}, "end", "must come after"),
+    ({"start": "2030-02-30T10:00"}, "start", "Not a valid datetime"),
+    ({"start": "2030-01-14T25:00"}, "start", "Not a valid datetime"),
+    ({"start": "demain"}, "start", "Not a valid datetime"),
+    ({"end": ""}, "end", "This field is required"),
     ({"reason": "x" * 201}, "reason", "at most 200"),
     ({"reason": "Pein\x00ture"}, "reason", "NUL"),
 ])

@@ -17,7 +17,6 @@ from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.closures import ClosureForm
 from sharing.models import Closure, Resource
 from sharing.permissions import can_manage_resource, can_see_resource
-from sharing.validation import InvalidInput
 
 bp = Blueprint("closures", __name__, url_prefix="/resources")
 
@@ -69,10 +68,7 @@ def add(resource_id: int):
 
     def create() -> Closure:
         start, end = form.interval(resource)
-        try:
-            return add_closure(resource, start, end, form.reason.data or "", current_user)
-        except InvalidInput as error:
-            raise ClosureForm.beside_fields(error) from error
+        return add_closure(resource, start, end, form.reason.data or "", current_user)
 
     done, closure = save_form(form, create)
     if not done:
