@@ -9,12 +9,14 @@ from sharing.blueprints.catalogue import blueprints as catalogues
 from sharing.blueprints.closures import bp as closures
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
+from sharing.blueprints.quotas import bp as quotas
 
 BLUEPRINTS = [
     main,
     auth,
     account,
     orgs,
+    quotas,
     admin,
     *catalogues,
     closures,
