@@ -51,7 +51,7 @@ def organisation_or_403(slug: str) -> Organisation:
 
 @dataclass(frozen=True)
 class Usage:
-    """A limit and the hours used against it in the current period, as shown ("1,5")."""
+    """A limit and the hours used against it in the current period, as shown."""
 
     limit: str
     used: str
@@ -78,11 +78,16 @@ def current_period(periods_of, quota: Quota) -> Period:
     return periods_of(now, now, zone(name))[0]
 
 
-def usage(quota: Quota, limit: float | None, periods_of) -> Usage | None:
+def hours(value: float) -> str:
+    return format_decimal(value, "0.##")
+
+
+def usage(quota: Quota, limit: float | None, periods_of, saying) -> Usage | None:
+    """`saying` puts the hours used in a sentence ("1.5 h used this week")."""
     if limit is None:
         return None
     used = hours_used(quota, current_period(periods_of, quota))
-    return Usage(format_decimal(limit, "0.##"), format_decimal(used, "0.##"))
+    return Usage(_("%(hours)s h", hours=hours(limit)), saying(hours(used)))
 
 
 def scope_label(quota: Quota) -> str:
@@ -93,8 +98,10 @@ def scope_label(quota: Quota) -> str:
 
 def quota_rows(organisation: Organisation) -> list[QuotaRow]:
     return [QuotaRow(quota, scope_label(quota),
-                     usage(quota, quota.max_hours_per_week, weeks_touched),
-                     usage(quota, quota.max_hours_per_month, months_touched),
+                     usage(quota, quota.max_hours_per_week, weeks_touched,
+                           lambda used: _("%(hours)s h used this week", hours=used)),
+                     usage(quota, quota.max_hours_per_month, months_touched,
+                           lambda used: _("%(hours)s h used this month", hours=used)),
                      can_set_quota(current_user, quota))
             for quota in find_quotas(organisation) if can_see_quota(current_user, quota)]
 
