@@ -212,3 +212,15 @@ def test_the_organisation_page_links_to_its_quotas(client, login, people):
     scene, *_others = people
     login(scene.member)
     assert page(scene) in client.get(f"/organisations/{scene.booker.slug}/").text
+
+
+def test_resource_owners_find_the_organisations_from_the_resource_page(client, login, people):
+    scene, _elsewhere, _van, outsider, _admin = people
+    login(scene.manager)
+    assert "/organisations/quotas" in client.get(f"/rooms/{scene.room.slug}").text
+    text = client.get("/organisations/quotas").text
+    assert page(scene) in text and f"/organisations/{scene.owner.slug}/quotas" in text
+    login(outsider)  # a plain member: only their own organisation
+    assert "/organisations/quotas" not in client.get(f"/rooms/{scene.room.slug}").text
+    text = client.get("/organisations/quotas").text
+    assert page(scene) not in text and "/quotas\"" in text

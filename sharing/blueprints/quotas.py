@@ -10,7 +10,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from sharing.catalogue import KINDS, find_resources
+from sharing.catalogue import KINDS, find_active_organisations, find_resources
 from sharing.database import utcnow
 from sharing.engine.quotas import Period, hours_used, months_touched, weeks_touched
 from sharing.engine.times import zone
@@ -125,6 +125,14 @@ def render_page(organisation: Organisation, form: QuotaForm | None, status: int 
     return render_template("quotas/index.html", organisation=organisation,
                            rows=quota_rows(organisation), form=form,
                            action_form=ActionForm()), status
+
+
+@bp.get("/quotas")
+def organisations():
+    """Where a resource's owners find the organisations to give a fair share to."""
+    shown = [organisation for organisation in find_active_organisations()
+             if can_see_quotas_of(current_user, organisation)]
+    return render_template("quotas/organisations.html", organisations=shown)
 
 
 @bp.get("/<slug>/quotas")
