@@ -154,3 +154,24 @@ def test_a_hidden_resource_is_404(client, login, people, create_resource):
     assert client.get(add_url(hidden)).status_code == 404
     assert client.post(add_url(hidden), data=WINTER).status_code == 404
     assert closures() == []
+
+
+def test_the_closures_page_lists_them_and_offers_the_form_to_managers(client, login, people):
+    scene, _elsewhere, _admin = people
+    login(scene.manager)
+    client.post(add_url(scene.room), data=WINTER)
+    assert "Add the closure" in client.get(add_url(scene.room)).text
+    login(scene.member)
+    page = client.get(add_url(scene.room))
+    assert page.status_code == 200 and "Peinture" in page.text
+    assert "Add the closure" not in page.text
+    assert client.get("/resources/999999/closures").status_code == 404
+
+
+def test_past_closures_are_not_listed(client, login, people):
+    scene, _elsewhere, _admin = people
+    login(scene.manager)
+    client.post(add_url(scene.room), data={**WINTER, "start": "2020-01-14T10:00",
+                                           "end": "2020-01-16T18:00"})
+    assert len(closures()) == 1
+    assert "Peinture" not in client.get(f"/rooms/{scene.room.slug}").text
