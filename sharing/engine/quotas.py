@@ -7,7 +7,7 @@ Weeks start on Monday and months on the 1st, at midnight on the resource's site.
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, cast, func, literal, or_, select
+from sqlalchemy import func, literal, or_, select
 
 from sharing.database import UTCDateTime, is_postgresql
 from sharing.engine.calendar import longest_occupancy
@@ -16,6 +16,7 @@ from sharing.extensions import db
 from sharing.models import HOLDING_STATUSES, Booking, Quota, Resource
 
 Period = tuple[datetime, datetime]
+SECONDS_PER_DAY = 86400
 
 
 def find_quotas(resource: Resource, organisation_id: int) -> list[Quota]:
@@ -57,21 +58,20 @@ def hours_used(quota: Quota, period: Period) -> float:
         Booking.starts_at >= period[0] - longest_occupancy(in_scope),
         Booking.starts_at < period[1], Booking.ends_at > period[0],
         Booking.status.in_(HOLDING_STATUSES), scope))
-    return float(seconds or 0) / 3600
+    return round(seconds or 0) / 3600
 
 
 def seconds_within(period: Period):
-    """SQL: whole seconds of a booking inside the period (summed in the database, so that
-    no row of the organisation's period travels to Python)."""
+    """SQL: seconds of a booking inside the period (summed in the database, so that no row
+    of the organisation's period travels to Python)."""
     start, end = (literal(moment, UTCDateTime) for moment in period)
     if is_postgresql():
         return func.extract("epoch", func.least(Booking.ends_at, end)
                             - func.greatest(Booking.starts_at, start))
-
-    def epoch(moment):  # SQLite: text timestamps; strftime('%s') gives exact integers
-        return cast(func.strftime("%s", moment), Integer)
-
-    return epoch(func.min(Booking.ends_at, end)) - epoch(func.max(Booking.starts_at, start))
+    # SQLite: julianday() reads the stored text straight into days; the sum is rounded to
+    # whole seconds (bookings start and end on them) by the caller.
+    return (func.julianday(func.min(Booking.ends_at, end))
+            - func.julianday(func.max(Booking.starts_at, start))) * SECONDS_PER_DAY
 
 
 class QuotaLedger:
