@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from sharing.database import case_blind
 from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS, has_opening_hours, validate_policy
 from sharing.extensions import db
 from sharing.models import (
@@ -170,7 +171,7 @@ def has_tag(tag: str):
 
 
 def mentions(text: str):
-    return or_(*(column.icontains(text, autoescape=True)
+    return or_(*(case_blind(column).contains(text.lower(), autoescape=True)
                  for column in (Resource.name, Resource.description, Resource.topic)))
 
 

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, has_request_context, request
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -69,6 +69,7 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function("unicode_lower", 1, unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
@@ -120,6 +121,16 @@ def write_transaction() -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+
+
+def unicode_lower(text: str | None) -> str | None:
+    return None if text is None else text.lower()
+
+
+def case_blind(column):
+    """SQL: the column in lower case for searching, "É" included (SQLite's own lower()
+    only knows A to Z)."""
+    return func.unicode_lower(column) if db.engine.dialect.name == "sqlite" else func.lower(column)
 
 
 def is_postgresql() -> bool:
