@@ -151,7 +151,7 @@ def find_resources(user: User | None, kind: str | None = None, site_id: int | No
         (text, lambda: mentions(text)),
         (min_capacity, lambda: Resource.capacity >= min_capacity),
         (min_quantity, lambda: Resource.quantity >= min_quantity),
-        (topic, lambda: Resource.topic.icontains(topic, autoescape=True)),
+        (topic, lambda: case_blind(Resource.topic).contains(topic.lower(), autoescape=True)),
         (delivery_mode, lambda: Resource.delivery_mode.in_(modes_serving(delivery_mode))),
     ]
     query = query.where(*(condition() for value, condition in filters

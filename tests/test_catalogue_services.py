@@ -236,7 +236,7 @@ def test_find_resources_applies_visibility_and_every_filter(
     assert names(text="VÉLOS") == names(text="vélos") == ["Vélos cargo"]
     assert names(kind="room", min_capacity=10) == ["Grande salle"]
     assert names(kind="equipment", min_quantity=2) == ["Vélos cargo"]
-    assert names(kind="expertise", delivery_mode="remote", topic="rénovation") == [
+    assert names(kind="expertise", delivery_mode="remote", topic="RÉNOVATION") == [
         "Diagnostic"]
     assert names(kind="expertise", delivery_mode="both") == ["Diagnostic"]
     assert names(kind="expertise", delivery_mode="on_site", topic="droit") == []
