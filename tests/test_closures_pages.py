@@ -100,6 +100,8 @@ def test_the_engine_then_refuses_a_booking_inside(client, login, people):
     ({"end": ""}, "end", "This field is required"),
     ({"reason": "x" * 201}, "reason", "at most 200"),
     ({"reason": "Pein\x00ture"}, "reason", "NUL"),
+    # 31 March 2030: Paris clocks jump from 02:00 to 03:00
+    ({"start": "2030-03-31T02:30", "end": "2030-04-01T10:00"}, "start", "clocks go forward"),
 ])
 def test_bad_input_is_shown_beside_the_field_and_writes_nothing(
         client, login, people, change, field, message):

@@ -5,13 +5,15 @@ messages land beside them."""
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, StringField
 from wtforms.validators import InputRequired
 
-from sharing.engine.times import localize, to_utc, zone
+from sharing.engine.times import is_nonexistent, localize, to_utc, zone
 from sharing.forms import Form
 from sharing.models import Resource
+from sharing.validation import InvalidInput
 
 # What browsers post for <input type="datetime-local">, seconds optional.
 FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -24,6 +26,13 @@ class ClosureForm(Form):
     reason = StringField(_l("Reason"), description=_l("Shown on the resource's page."))
 
     def interval(self, resource: Resource) -> tuple[datetime, datetime]:
-        """The closure in UTC, its wall-clock times read on the resource's site."""
+        """The closure in UTC, its wall-clock times read on the resource's site; a time the
+        clocks skip (spring forward) is refused, as it is for bookings."""
         tz = zone(resource.timezone)
-        return to_utc(localize(self.start.data, tz)), to_utc(localize(self.end.data, tz))
+        moments = {name: localize(getattr(self, name).data, tz) for name in ("start", "end")}
+        skipped = {name: [_("%(time)s does not exist on that day: the clocks go forward.",
+                              time=moment.strftime("%H:%M"))]
+                   for name, moment in moments.items() if is_nonexistent(moment, tz)}
+        if skipped:
+            raise InvalidInput(skipped)
+        return to_utc(moments["start"]), to_utc(moments["end"])
