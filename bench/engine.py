@@ -48,6 +48,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import selectinload  # noqa: E402
 
 from sharing import create_app  # noqa: E402
+from sharing.core.extensions import db  # noqa: E402
 from sharing.engine import (  # noqa: E402
     BookingRequest,
     book,
@@ -55,7 +56,6 @@ from sharing.engine import (  # noqa: E402
     find_free_resources,
     get_availability,
 )
-from sharing.extensions import db  # noqa: E402
 from sharing.models import (  # noqa: E402
     RESOURCE_KINDS,
     Booking,
@@ -84,8 +84,8 @@ PEER_FIGURES = (
     "  bookings -> 4.8 s at 1M (x192: its occurrence rows carry no room column).\n"
     "LibreBooking: week grid of 1,000 resources 11.5 s on the server, 18,010 SQL statements."
 )
-ENGINE_FILES = ("sharing/engine", "sharing/models.py", "sharing/database.py",
-                "sharing/permissions.py")
+ENGINE_FILES = ("sharing/engine", "sharing/models.py", "sharing/core/database.py",
+                "sharing/services/permissions.py")
 OPERATIONS = ("create", "create+quota", "availability", "free search")
 
 

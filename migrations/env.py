@@ -42,7 +42,7 @@ target_db = current_app.extensions['migrate'].db
 
 def render_item(type_, obj, autogen_context):
     """Migrations carry plain SQL types, not the application's Python-side decorators."""
-    from sharing.database import UTCDateTime
+    from sharing.core.database import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from sharing.config import load_config
-from sharing.extensions import babel, csrf, db, login_manager, migrate
+from sharing.core.config import load_config
+from sharing.core.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def init_extensions(app: Flask) -> None:
-    from sharing import accounts, database, errors, i18n  # noqa: F401  (accounts registers the user loader)
+    from sharing.core import database, errors, i18n
+    from sharing.services import accounts  # noqa: F401  (registers the user loader)
 
     db.init_app(app)
     database.init_app(app)

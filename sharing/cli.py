@@ -13,10 +13,10 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
 
-from sharing import accounts, api_tokens, demo, organisations
-from sharing.extensions import db
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.models import ROLES, Organisation, User
-from sharing.validation import InvalidInput
+from sharing.services import accounts, api_tokens, demo, organisations
 
 
 @contextmanager

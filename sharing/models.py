@@ -29,8 +29,8 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from sharing.database import UTCDateTime, utcnow
-from sharing.extensions import db
+from sharing.core.database import UTCDateTime, utcnow
+from sharing.core.extensions import db
 
 RESOURCE_KINDS = ("room", "equipment", "staff", "expertise")
 ROLES = ("member", "manager")

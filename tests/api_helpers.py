@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sharing.api_tokens import create_api_token
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import ApiToken, Membership, Organisation, Resource, Site, User
+from sharing.services.api_tokens import create_api_token
 
 API = "/api/v1"
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
 from sharing import create_app
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User
 
 DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -90,6 +90,7 @@ def make_app(database_url: str, instance_path, **config):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "sharing.test",
+        "BASE_URL": "http://sharing.test",
     }
     settings.update(config)
     return create_app(settings)

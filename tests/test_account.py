@@ -9,10 +9,10 @@ from conftest import PASSWORD
 from sqlalchemy import select
 from test_auth import english_pages  # noqa: F401  (autouse fixture)
 
-from sharing.api_tokens import create_api_token, find_user_by_api_token, revoke_api_token
-from sharing.extensions import db
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.models import ApiToken
-from sharing.validation import InvalidInput
+from sharing.services.api_tokens import create_api_token, find_user_by_api_token, revoke_api_token
 
 
 def test_api_token_is_stored_hashed_and_finds_its_user(create_user):

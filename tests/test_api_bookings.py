@@ -4,7 +4,7 @@ import pytest
 from api_helpers import Api, assert_garbage_refused, make_pole
 from sqlalchemy import select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Booking
 
 MONDAY = "2031-03-03"

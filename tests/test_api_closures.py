@@ -6,7 +6,7 @@ import pytest
 from api_helpers import Api, database_state, make_pole
 from sqlalchemy import select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Closure
 
 SUMMER = {"start": "2027-08-01T00:00:00+02:00", "end": "2027-08-16T00:00:00+02:00",

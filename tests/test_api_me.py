@@ -3,10 +3,10 @@
 import pytest
 from api_helpers import API, Api
 
-from sharing.api_tokens import create_api_token, revoke_api_token
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import ApiToken
-from sharing.organisations import add_member
+from sharing.services.api_tokens import create_api_token, revoke_api_token
+from sharing.services.organisations import add_member
 
 
 @pytest.fixture

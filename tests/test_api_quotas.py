@@ -5,7 +5,7 @@ import pytest
 from api_helpers import Api, database_state, make_pole
 from sqlalchemy import select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Quota
 
 

@@ -6,7 +6,7 @@ import pytest
 from api_helpers import Api, database_state, make_pole
 from sqlalchemy import func, select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Closure, Resource
 
 COMMON_KEYS = {

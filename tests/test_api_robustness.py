@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from api_helpers import Api, assert_garbage_refused, database_state, make_pole
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Closure
 
 

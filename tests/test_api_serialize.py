@@ -14,6 +14,8 @@ from sharing.blueprints.api.serialize import (
     iso,
     refusal_json,
 )
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.engine import (
     Alternative,
     Availability,
@@ -22,8 +24,6 @@ from sharing.engine import (
     Conflict,
     Skipped,
 )
-from sharing.extensions import db
-from sharing.validation import InvalidInput
 
 
 @pytest.fixture

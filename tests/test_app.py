@@ -42,7 +42,7 @@ def test_default_database_is_sqlite_in_instance_with_wal(tmp_path, monkeypatch):
     monkeypatch.delenv("SHARING_DATABASE_URL", raising=False)
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("inst/sharing.sqlite3")
-    from sharing.extensions import db
+    from sharing.core.extensions import db
 
     with app.app_context(), db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -14,8 +14,8 @@ from booking_page_helpers import english  # noqa: F401  (fixture)
 from conftest import PASSWORD
 from sqlalchemy import func, select
 
-from sharing.database import utcnow
-from sharing.extensions import db
+from sharing.core.database import utcnow
+from sharing.core.extensions import db
 from sharing.models import AccountToken, Membership, User
 
 

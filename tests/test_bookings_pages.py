@@ -10,8 +10,8 @@ from booking_page_helpers import english  # noqa: F401  (autouse fixture)
 from engine_helpers import at
 from sqlalchemy import func, select
 
+from sharing.core.extensions import db
 from sharing.engine import BookingRequest, book
-from sharing.extensions import db
 from sharing.models import Booking
 
 WEEKDAYS_8_TO_18 = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

@@ -8,7 +8,7 @@ from booking_page_helpers import english  # noqa: F401  (autouse fixture)
 from engine_helpers import at
 from test_catalogue import counted_statements
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 
 WEEK = "2027-W02"  # Monday 11 to Sunday 17 January 2027
 

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from werkzeug.serving import make_server
 
-from sharing.demo import PASSWORD as DEMO_PASSWORD
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Booking
+from sharing.services.demo import PASSWORD as DEMO_PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"

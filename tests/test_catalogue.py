@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import event, func, select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Membership, Organisation, Resource, Site, User
 
 PREFIX = {"room": "rooms", "equipment": "equipment", "staff": "staff", "expertise": "expertise"}

@@ -3,7 +3,10 @@
 import pytest
 from sqlalchemy import func, select
 
-from sharing.catalogue import (
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
+from sharing.models import Resource, ResourceTag, ResourceVisibility
+from sharing.services.catalogue import (
     create_resource,
     deactivate_resource,
     find_resource_by_slug,
@@ -12,9 +15,6 @@ from sharing.catalogue import (
     reactivate_resource,
     update_resource,
 )
-from sharing.extensions import db
-from sharing.models import Resource, ResourceTag, ResourceVisibility
-from sharing.validation import InvalidInput
 
 KIND_DATA = {
     "room": {"capacity": 12, "surface_m2": 40, "accessible": True},

@@ -4,8 +4,7 @@ input exits non-zero with the reason and writes nothing."""
 import pytest
 from sqlalchemy import func, select
 
-from sharing.api_tokens import find_user_by_api_token
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import (
     ApiToken,
     Booking,
@@ -17,6 +16,7 @@ from sharing.models import (
     Site,
     User,
 )
+from sharing.services.api_tokens import find_user_by_api_token
 
 PASSWORD = "long enough secret"
 

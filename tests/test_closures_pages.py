@@ -7,8 +7,8 @@ import pytest
 from booking_page_helpers import english  # noqa: F401  (autouse fixture)
 from sqlalchemy import func, select
 
+from sharing.core.extensions import db
 from sharing.engine import BookingRefused, BookingRequest, book
-from sharing.extensions import db
 from sharing.models import Closure
 
 # Mid-January 2030: Paris is UTC+1, and the dates stay upcoming.

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import make_app
 
+from sharing.core.extensions import db
 from sharing.engine import BookingRefused, BookingRequest, book
-from sharing.extensions import db
 from sharing.models import Booking, Membership, Organisation, Quota, Resource, Site, User
 
 PROCESSES = 20

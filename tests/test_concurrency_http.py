@@ -12,9 +12,9 @@ import urllib.request
 import pytest
 from conftest import make_app
 
-from sharing.api_tokens import create_api_token
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User
+from sharing.services.api_tokens import create_api_token
 
 SERVERS = 3
 CLIENTS = 20

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from test_auth import english_pages  # noqa: F401  (autouse fixture)
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Site
 
 DUMMY_VALUES = {IntegerConverter: 1, FloatConverter: 1.0, UUIDConverter: uuid.UUID(int=1)}

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from sharing import demo
-from sharing.accounts import authenticate
+from sharing.core.extensions import db
 from sharing.engine import booking as engine_booking
 from sharing.engine.contracts import BookingRequest
-from sharing.extensions import db
 from sharing.models import RESOURCE_KINDS, Booking, Resource
-from sharing.permissions import can_book, is_member
+from sharing.services import demo
+from sharing.services.accounts import authenticate
+from sharing.services.permissions import can_book, is_member
 
 # The week before the clocks go forward (Sunday 29 March 2026), then the one after.
 BEFORE_DST = date(2026, 3, 25)

@@ -7,6 +7,8 @@ import pytest
 from engine_helpers import NOW, PARIS, at
 from sqlalchemy import func, select
 
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.engine import (
     BookingRefused,
     BookingRequest,
@@ -19,9 +21,7 @@ from sharing.engine import (
     find_free_resources,
     get_availability,
 )
-from sharing.extensions import db
 from sharing.models import Booking, Closure
-from sharing.validation import InvalidInput
 
 
 def stored(status=None):

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
+from sharing.core.extensions import db
 from sharing.engine import (
     BookingRefused,
     BookingRequest,
@@ -20,7 +21,6 @@ from sharing.engine import (
     check,
     decide,
 )
-from sharing.extensions import db
 from sharing.models import HOLDING_STATUSES, Booking, BookingSeries
 
 DAYS = ("2027-03-01", "2027-03-02", "2027-03-03")

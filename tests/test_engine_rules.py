@@ -6,10 +6,10 @@ import pytest
 from engine_helpers import NOW, PARIS, at
 from sqlalchemy import func, select
 
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.engine import BookingRefused, book, check
-from sharing.extensions import db
 from sharing.models import Booking, Closure, Quota, ResourceVisibility
-from sharing.validation import InvalidInput
 
 PARIS_FIXED_WINTER = timezone(timedelta(hours=1))
 

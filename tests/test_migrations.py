@@ -12,7 +12,7 @@ from conftest import make_app
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from booking_page_helpers import english  # noqa: F401  (fixture)
 from sqlalchemy import func, select
 from test_auth import english_pages  # noqa: F401  (autouse fixture)
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import AccountToken, Membership, User
 
 

@@ -1,4 +1,4 @@
-"""Every rule of `sharing.permissions`, allowed and refused, with real rows.
+"""Every rule of `sharing.services.permissions`, allowed and refused, with real rows.
 
 The cast: the pole's coordinator (admin), a manager and a member of the owning
 organisation, a member of another organisation (outsider), a member of a third
@@ -11,9 +11,9 @@ import pytest
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
-from sharing import permissions as p
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Quota, Resource
+from sharing.services import permissions as p
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """An organisation's quotas page: who sees which quota, who sets and removes what (as
-`sharing.permissions` says), the hours already used, and the engine refusing beyond."""
+`sharing.services.permissions` says), the hours already used, and the engine refusing beyond."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,9 +8,9 @@ from booking_page_helpers import english  # noqa: F401  (autouse fixture)
 from engine_helpers import PARIS
 from sqlalchemy import select
 
+from sharing.core.extensions import db
 from sharing.engine import BookingRefused, BookingRequest, book
 from sharing.engine.quotas import months_touched, weeks_touched
-from sharing.extensions import db
 from sharing.models import Quota
 
 # A Tuesday in January 2030: far enough ahead to book, inside one week and one month.

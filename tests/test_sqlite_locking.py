@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 from conftest import PASSWORD
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 
 
 @pytest.fixture

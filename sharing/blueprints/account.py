@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from sharing.accounts import change_password, update_profile
-from sharing.api_tokens import create_api_token, get_api_tokens, revoke_api_token
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import ApiTokenForm, ChangePasswordForm, ProfileForm
 from sharing.models import ApiToken
+from sharing.services.accounts import change_password, update_profile
+from sharing.services.api_tokens import create_api_token, get_api_tokens, revoke_api_token
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

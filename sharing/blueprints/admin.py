@@ -5,11 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.forms import ROW_ID, ActionForm, form_status, save_form
 from sharing.forms.admin import OrganisationForm, SiteForm
 from sharing.models import Organisation, Resource, Site, User
-from sharing.organisations import (
+from sharing.services.organisations import (
     create_organisation,
     create_site,
     get_organisations,
@@ -18,7 +18,7 @@ from sharing.organisations import (
     update_organisation,
     update_site,
 )
-from sharing.permissions import can_manage_organisations, can_manage_sites
+from sharing.services.permissions import can_manage_organisations, can_manage_sites
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

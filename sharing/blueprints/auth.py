@@ -7,7 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from sharing.accounts import (
+from sharing.core.database import reads_only
+from sharing.core.extensions import db, login_manager
+from sharing.forms import ActionForm, form_status, save_form
+from sharing.forms.accounts import ForgotPasswordForm, JoinForm, LoginForm, NewPasswordForm
+from sharing.services.accounts import (
     accept_invitation,
     authenticate,
     find_user_by_email,
@@ -17,11 +21,7 @@ from sharing.accounts import (
     request_password_reset,
     reset_password,
 )
-from sharing.database import reads_only
-from sharing.extensions import db, login_manager
-from sharing.forms import ActionForm, form_status, save_form
-from sharing.forms.accounts import ForgotPasswordForm, JoinForm, LoginForm, NewPasswordForm
-from sharing.tokens import UnknownLink, UnusableLink
+from sharing.services.tokens import UnknownLink, UnusableLink
 
 bp = Blueprint("auth", __name__)
 

@@ -17,23 +17,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from sharing.bookings import (
-    count_pending_for_manager,
-    find_bookings_on,
-    find_organisation_bookings,
-    find_pending_for_manager,
-    get_visible_booking,
-    planning_cells,
-    planning_window,
-)
-from sharing.catalogue import (
-    KINDS,
-    find_resource_by_slug,
-    find_resources,
-    get_resource,
-    opening_hours_table,
-)
-from sharing.database import utcnow
+from sharing.core.database import utcnow
+from sharing.core.validation import InvalidInput, is_row_id
 from sharing.engine import (
     BookingRefused,
     BookingResult,
@@ -46,8 +31,24 @@ from sharing.engine import (
 from sharing.forms import FORM_ERROR, form_status, show_errors
 from sharing.forms.bookings import ApproveForm, BookingForm, CancelForm, RejectForm
 from sharing.models import Booking, Resource
-from sharing.organisations import get_sites
-from sharing.permissions import (
+from sharing.services.bookings import (
+    count_pending_for_manager,
+    find_bookings_on,
+    find_organisation_bookings,
+    find_pending_for_manager,
+    get_visible_booking,
+    planning_cells,
+    planning_window,
+)
+from sharing.services.catalogue import (
+    KINDS,
+    find_resource_by_slug,
+    find_resources,
+    get_resource,
+    opening_hours_table,
+)
+from sharing.services.organisations import get_sites
+from sharing.services.permissions import (
     bookable_organisations,
     can_cancel_booking,
     can_decide_booking,
@@ -55,7 +56,6 @@ from sharing.permissions import (
     can_see_booking_details,
     can_see_resource,
 )
-from sharing.validation import InvalidInput, is_row_id
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
 

@@ -11,7 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from sharing.blueprints.closures import closures_section
-from sharing.catalogue import (
+from sharing.core.extensions import db
+from sharing.forms import ActionForm, form_status, save_form
+from sharing.forms.catalogue import FILTER_FORMS, RESOURCE_FORMS, ResourceForm
+from sharing.models import Resource
+from sharing.services.catalogue import (
     DELIVERY_MODE_LABELS,
     FIELD_LABELS,
     KIND_BY_BLUEPRINT,
@@ -27,12 +31,8 @@ from sharing.catalogue import (
     reactivate_resource,
     update_resource,
 )
-from sharing.extensions import db
-from sharing.forms import ActionForm, form_status, save_form
-from sharing.forms.catalogue import FILTER_FORMS, RESOURCE_FORMS, ResourceForm
-from sharing.models import Resource
-from sharing.organisations import get_sites
-from sharing.permissions import (
+from sharing.services.organisations import get_sites
+from sharing.services.permissions import (
     can_create_resource_for,
     can_manage_resource,
     can_see_resource,

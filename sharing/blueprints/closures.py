@@ -8,15 +8,15 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from sharing.blueprints.bookings import resource_url
-from sharing.bookings import count_bookings_during
-from sharing.catalogue import get_resource
-from sharing.closures import add_closure, find_closures, remove_closure
-from sharing.database import utcnow
-from sharing.extensions import db
+from sharing.core.database import utcnow
+from sharing.core.extensions import db
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.closures import ClosureForm
 from sharing.models import Closure, Resource
-from sharing.permissions import can_manage_resource, can_see_resource
+from sharing.services.bookings import count_bookings_during
+from sharing.services.catalogue import get_resource
+from sharing.services.closures import add_closure, find_closures, remove_closure
+from sharing.services.permissions import can_manage_resource, can_see_resource
 
 bp = Blueprint("closures", __name__, url_prefix="/resources")
 

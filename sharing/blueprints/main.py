@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from sharing.permissions import is_admin
+from sharing.services.permissions import is_admin
 
 bp = Blueprint("main", __name__)
 

@@ -6,12 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from sharing.accounts import get_pending_invitations, invite_to_organisation
-from sharing.extensions import db
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import InviteForm, RoleForm
 from sharing.models import Membership, Organisation
-from sharing.organisations import (
+from sharing.services.accounts import get_pending_invitations, invite_to_organisation
+from sharing.services.organisations import (
     change_role,
     find_membership,
     find_organisation_by_slug,
@@ -19,8 +20,7 @@ from sharing.organisations import (
     get_user_organisations,
     remove_member,
 )
-from sharing.permissions import can_manage_members, can_see_members
-from sharing.validation import InvalidInput
+from sharing.services.permissions import can_manage_members, can_see_members
 
 bp = Blueprint("orgs", __name__, url_prefix="/organisations")
 

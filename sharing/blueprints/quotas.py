@@ -1,5 +1,5 @@
 """An organisation's quotas on the web: listed to whoever may see each, with the hours
-already used this week and month, set and removed as `sharing.permissions` allows (the
+already used this week and month, set and removed as `sharing.services.permissions` allows (the
 coordinator any scope, a resource's owner managers their own resources). The quotas
 service reads and writes them, the engine counts the hours."""
 
@@ -10,16 +10,17 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from sharing.catalogue import KINDS, find_active_organisations, find_resources
-from sharing.database import utcnow
+from sharing.core.database import utcnow
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.engine.quotas import Period, hours_used, months_touched, weeks_touched
 from sharing.engine.times import zone
-from sharing.extensions import db
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.quotas import PATH, QuotaForm
 from sharing.models import Organisation, Quota, Resource
-from sharing.organisations import find_organisation_by_slug
-from sharing.permissions import (
+from sharing.services.catalogue import KINDS, find_active_organisations, find_resources
+from sharing.services.organisations import find_organisation_by_slug
+from sharing.services.permissions import (
     can_manage_resource,
     can_see_quota,
     can_see_quotas_of,
@@ -27,8 +28,7 @@ from sharing.permissions import (
     can_set_quotas,
     is_admin,
 )
-from sharing.quotas import find_quotas, parse_quota, replace_quotas
-from sharing.validation import InvalidInput
+from sharing.services.quotas import find_quotas, parse_quota, replace_quotas
 
 bp = Blueprint("quotas", __name__, url_prefix="/organisations")
 

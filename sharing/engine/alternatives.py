@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 
+from sharing.core.extensions import db
 from sharing.engine.calendar import ResourceCalendar, load_calendar, load_calendars
 from sharing.engine.contracts import Alternative, BookingRequest
 from sharing.engine.policy import MINUTES_PER_DAY
@@ -20,9 +21,8 @@ from sharing.engine.rules import (
     resource_conflicts,
 )
 from sharing.engine.times import at_wall_minutes, is_covered, open_intervals, subtract, zone
-from sharing.extensions import db
 from sharing.models import Resource, ResourceTag, User
-from sharing.permissions import is_visible_to_organisation
+from sharing.services.permissions import is_visible_to_organisation
 
 LIMIT = 5
 SEARCH_DAYS = 14

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
-from sharing.database import utcnow
+from sharing.core.database import utcnow
+from sharing.core.validation import InvalidInput
 from sharing.engine.calendar import load_calendar, load_calendars, usage_segments
 from sharing.engine.rules import Slot, is_free
 from sharing.engine.times import Interval, open_intervals, subtract, zone
 from sharing.models import Resource
-from sharing.validation import InvalidInput
 
 LONGEST_AVAILABILITY_WINDOW = timedelta(days=62)
 

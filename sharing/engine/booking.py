@@ -13,7 +13,9 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from sharing.database import is_postgresql, utcnow, write_transaction
+from sharing.core.database import is_postgresql, utcnow, write_transaction
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput, is_row_id
 from sharing.engine.alternatives import find_alternatives
 from sharing.engine.calendar import load_calendar
 from sharing.engine.contracts import (
@@ -27,10 +29,8 @@ from sharing.engine.contracts import (
 from sharing.engine.recurrence import expand
 from sharing.engine.rules import Conflict, Slot, check_slot
 from sharing.engine.times import to_utc, zone
-from sharing.extensions import db
 from sharing.models import HOLDING_STATUSES, Booking, BookingSeries, Organisation, Resource, User
-from sharing.permissions import can_cancel_booking, can_decide_booking
-from sharing.validation import InvalidInput, is_row_id
+from sharing.services.permissions import can_cancel_booking, can_decide_booking
 
 TITLE_LENGTH = 200
 NOTE_LENGTH = 5000

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import HOLDING_STATUSES, Booking, Closure, Resource
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from sharing.validation import InvalidInput
+from sharing.core.validation import InvalidInput
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")

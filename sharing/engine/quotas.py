@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select
 
-from sharing.database import UTCDateTime, is_postgresql
+from sharing.core.database import UTCDateTime, is_postgresql
+from sharing.core.extensions import db
 from sharing.engine.calendar import longest_occupancy
 from sharing.engine.times import at_wall_minutes, local_days, zone
-from sharing.extensions import db
 from sharing.models import HOLDING_STATUSES, Booking, Quota, Resource
 
 Period = tuple[datetime, datetime]

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 from flask_babel import gettext as _
 
+from sharing.core.validation import InvalidInput
 from sharing.engine.times import localize
-from sharing.validation import InvalidInput
 
 MAX_OCCURRENCES = 500
 MAX_SPAN = timedelta(days=731)

@@ -15,7 +15,7 @@ from sharing.engine.policy import LONGEST_BOOKING_MINUTES
 from sharing.engine.quotas import QuotaLedger, quota_conflicts
 from sharing.engine.times import is_covered, is_nonexistent, is_on_grid, open_intervals, zone
 from sharing.models import Resource, User
-from sharing.permissions import can_book
+from sharing.services.permissions import can_book
 
 CODES = (
     "invalid_interval", "nonexistent_local_time", "too_short", "too_long", "misaligned",

@@ -7,8 +7,8 @@ from typing import TypeVar
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from sharing.extensions import db
-from sharing.validation import InvalidInput
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 
 T = TypeVar("T")
 

@@ -22,13 +22,13 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
+from sharing.core.validation import InvalidInput
 from sharing.engine import BookingRequest
 from sharing.engine.recurrence import MAX_OCCURRENCES
 from sharing.engine.times import localize
 from sharing.forms import Form, show_errors
 from sharing.forms.catalogue import CheckboxesField
 from sharing.models import Organisation, Resource
-from sharing.validation import InvalidInput
 
 REPEAT_CHOICES = [("", _l("Does not repeat")), ("DAILY", _l("Every day")),
                   ("WEEKLY", _l("Every week")), ("MONTHLY", _l("Every month"))]

@@ -19,16 +19,16 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from sharing.catalogue import (
+from sharing.core.validation import InvalidInput
+from sharing.engine.policy import WEEKDAYS, format_ranges_line, parse_ranges_line
+from sharing.models import Organisation, Resource, Site, User
+from sharing.services.catalogue import (
     DELIVERY_MODE_LABELS,
     FIELD_LABELS,
     KINDS,
     LARGEST_COUNT,
     WEEKDAY_LABELS,
 )
-from sharing.engine.policy import WEEKDAYS, format_ranges_line, parse_ranges_line
-from sharing.models import Organisation, Resource, Site, User
-from sharing.validation import InvalidInput
 
 VISIBILITY_CHOICES = [("all", _l("Every member organisation")),
                       ("listed", _l("Only the organisations ticked below"))]

@@ -10,10 +10,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, StringField
 from wtforms.validators import InputRequired
 
+from sharing.core.validation import InvalidInput
 from sharing.engine.times import is_nonexistent, localize, to_utc, zone
 from sharing.forms import Form
 from sharing.models import Resource
-from sharing.validation import InvalidInput
 
 # What browsers post for <input type="datetime-local">, seconds optional.
 FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]

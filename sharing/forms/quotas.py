@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import FloatField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from sharing.catalogue import KINDS
+from sharing.core.validation import InvalidInput
 from sharing.forms import Form
 from sharing.models import Resource
-from sharing.validation import InvalidInput
+from sharing.services.catalogue import KINDS
 
 # A scope as the select posts it: "resource:12" or "kind:room".
 SCOPE = re.compile(r"^(resource:[0-9]{1,10}|kind:[a-z]{1,16})$")

@@ -1,7 +1,7 @@
 """JSON API v1: bearer-token authentication, JSON bodies and times, errors.
 
 The route modules imported at the bottom register their views on `bp`. Handlers stay
-thin: read the input with the helpers below, ask `sharing.permissions`, call a service,
+thin: read the input with the helpers below, ask `sharing.services.permissions`, call a service,
 answer with `serialize`. A service's `InvalidInput` becomes a 422 naming the fields, and
 nothing the request added to the session is written.
 """
@@ -17,11 +17,11 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from sharing.api_tokens import find_user_by_api_token
-from sharing.extensions import csrf, db
+from sharing.core.extensions import csrf, db
+from sharing.core.validation import InvalidInput, is_row_id
 from sharing.models import Resource, User
-from sharing.permissions import can_manage_resource, can_see_resource
-from sharing.validation import InvalidInput, is_row_id
+from sharing.services.api_tokens import find_user_by_api_token
+from sharing.services.permissions import can_manage_resource, can_see_resource
 
 T = TypeVar("T")
 

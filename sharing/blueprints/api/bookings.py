@@ -26,8 +26,8 @@ from sharing.blueprints.api.serialize import (
     booking_result_json,
     refusal_json,
 )
-from sharing.bookings import find_bookings, get_visible_booking
-from sharing.database import utcnow
+from sharing.core.database import utcnow
+from sharing.core.validation import InvalidInput
 from sharing.engine import (
     BookingRefused,
     BookingRequest,
@@ -39,8 +39,8 @@ from sharing.engine import (
     get_availability,
 )
 from sharing.models import BOOKING_STATUSES, Booking, Resource
-from sharing.permissions import can_book_for, can_see_resource
-from sharing.validation import InvalidInput
+from sharing.services.bookings import find_bookings, get_visible_booking
+from sharing.services.permissions import can_book_for, can_see_resource
 
 DEFAULT_LISTING_WINDOW = timedelta(days=31)
 

@@ -15,9 +15,9 @@ from sharing.blueprints.api import (
     visible_resource_or_404,
 )
 from sharing.blueprints.api.serialize import closure_json
-from sharing.closures import add_closure, find_closures, remove_closure
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Closure
+from sharing.services.closures import add_closure, find_closures, remove_closure
 
 
 @bp.get("/resources/<int:resource_id>/closures")

@@ -5,10 +5,15 @@ from flask import abort, jsonify
 
 from sharing.blueprints.api import api_user, bp, get_or_404, json_body, keep, read_fields
 from sharing.blueprints.api.serialize import quota_json
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Organisation
-from sharing.permissions import can_see_quota, can_see_quotas_of, can_set_quota, can_set_quotas
-from sharing.quotas import find_quotas, parse_quotas, replace_quotas
+from sharing.services.permissions import (
+    can_see_quota,
+    can_see_quotas_of,
+    can_set_quota,
+    can_set_quotas,
+)
+from sharing.services.quotas import find_quotas, parse_quotas, replace_quotas
 
 
 def quotas_answer(organisation: Organisation):

@@ -20,12 +20,12 @@ from sharing.blueprints.api import (
     visible_resource_or_404,
 )
 from sharing.blueprints.api.serialize import resource_json
-from sharing.catalogue import KINDS, create_resource, find_resources, update_resource
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.engine import find_free_resources
-from sharing.extensions import db
 from sharing.models import Organisation, Resource
-from sharing.permissions import can_create_resource_for
-from sharing.validation import InvalidInput
+from sharing.services.catalogue import KINDS, create_resource, find_resources, update_resource
+from sharing.services.permissions import can_create_resource_for
 
 # Set on creation only: they decide who may write the rest.
 CREATION_FIELDS = ("kind", "owner_organisation_id")

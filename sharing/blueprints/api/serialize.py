@@ -6,7 +6,6 @@ Every function takes the viewer when what it shows depends on who asks.
 from datetime import UTC, datetime
 from typing import Any
 
-from sharing.catalogue import KINDS
 from sharing.engine import (
     Alternative,
     Availability,
@@ -17,7 +16,8 @@ from sharing.engine import (
 )
 from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS
 from sharing.models import Booking, Closure, Organisation, Quota, Resource, User
-from sharing.permissions import can_manage_resource, can_see_booking_details, role_in
+from sharing.services.catalogue import KINDS
+from sharing.services.permissions import can_manage_resource, can_see_booking_details, role_in
 
 POLICY_FIELDS = ("requires_approval", *NUMERIC_RULES)
 BOOKING_DETAILS = ("title", "note", "user_id")

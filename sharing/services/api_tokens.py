@@ -7,10 +7,10 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from sharing.database import utcnow, write_transaction
-from sharing.extensions import db
+from sharing.core.database import utcnow, write_transaction
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.models import ApiToken, User
-from sharing.validation import InvalidInput
 
 NAME_MAX_LENGTH = 100
 # "Last used" is for spotting forgotten tokens: to the minute is plenty, and most API

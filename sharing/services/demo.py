@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from sharing import accounts, catalogue, organisations
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Booking, Organisation, Resource, Site, User
+from sharing.services import accounts, catalogue, organisations
 
 PASSWORD = "partage-demo"
 TIMEZONE = "Europe/Paris"

@@ -12,10 +12,10 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput, is_row_id
 from sharing.models import RESOURCE_KINDS, Organisation, Quota, Resource, User
-from sharing.permissions import can_see_resource
-from sharing.validation import InvalidInput, is_row_id
+from sharing.services.permissions import can_see_resource
 
 LIMITS = {"max_hours_per_week": 7 * 24, "max_hours_per_month": 31 * 24}
 SCOPES = ("resource_id", "resource_kind")

@@ -10,17 +10,17 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from sharing.core.extensions import db
+from sharing.core.validation import is_row_id
 from sharing.engine.calendar import longest_occupancy
 from sharing.engine.times import at_wall_minutes, zone
-from sharing.extensions import db
 from sharing.models import HOLDING_STATUSES, Booking, Organisation, Resource, User
-from sharing.permissions import (
+from sharing.services.permissions import (
     can_see_booking,
     can_see_booking_details,
     is_admin,
     visible_resources_clause,
 )
-from sharing.validation import is_row_id
 
 LISTING_LIMIT = 1000
 

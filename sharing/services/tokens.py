@@ -9,10 +9,10 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from sharing.api_tokens import hash_secret, new_secret
-from sharing.database import utcnow
-from sharing.extensions import db
+from sharing.core.database import utcnow
+from sharing.core.extensions import db
 from sharing.models import AccountToken, User
+from sharing.services.api_tokens import hash_secret, new_secret
 
 
 class UnusableLink(Exception):

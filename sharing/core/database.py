@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

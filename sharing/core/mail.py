@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 
 log = logging.getLogger(__name__)
 OUTBOX = "sharing_outbox"

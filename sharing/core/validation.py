@@ -4,6 +4,8 @@ Forms show the messages beside the fields, the API answers 422 with them, the co
 line prints them. Raised before anything is written, so bad input changes nothing.
 """
 
+from datetime import UTC, datetime
+
 
 class InvalidInput(Exception):
     def __init__(self, fields: dict[str, list[str]] | None = None, **messages: str):
@@ -23,3 +25,13 @@ MAX_ROW_ID = 2**31 - 1
 
 def is_row_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
+
+
+# Every date the application accepts lies in this range: no input, and so no stored row,
+# can overflow a computation (a buffer, a week, a time zone) or make a page fail.
+EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_DATE = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def is_in_date_range(moment: datetime) -> bool:
+    return EARLIEST_DATE <= moment < LATEST_DATE

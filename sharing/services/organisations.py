@@ -6,10 +6,10 @@ from zoneinfo import available_timezones
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.models import ROLES, Membership, Organisation, Site, User
-from sharing.permissions import is_admin
-from sharing.validation import InvalidInput
+from sharing.services.permissions import is_admin
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

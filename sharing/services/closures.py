@@ -5,9 +5,9 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from sharing.extensions import db
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.models import Closure, Resource, User
-from sharing.validation import InvalidInput
 
 REASON_MAX_LENGTH = 200
 

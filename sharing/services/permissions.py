@@ -8,7 +8,7 @@ on behalf of their organisations.
 from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from sharing.extensions import db
+from sharing.core.extensions import db
 from sharing.models import Booking, Organisation, Quota, Resource, ResourceVisibility, User
 
 

@@ -17,6 +17,8 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "LANGUAGES": ["fr", "en"],
     "DEFAULT_TIMEZONE": "Europe/Paris",
+    # Where users reach the application: every link sent out is built from it.
+    "BASE_URL": "http://localhost:5000",
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,

@@ -16,9 +16,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from sharing.database import case_blind
+from sharing.core.database import case_blind
+from sharing.core.extensions import db
+from sharing.core.validation import InvalidInput
 from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS, has_opening_hours, validate_policy
-from sharing.extensions import db
 from sharing.models import (
     DELIVERY_MODES,
     VISIBILITIES,
@@ -29,8 +30,7 @@ from sharing.models import (
     Site,
     User,
 )
-from sharing.permissions import visible_resources_clause
-from sharing.validation import InvalidInput
+from sharing.services.permissions import visible_resources_clause
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 80

@@ -3,25 +3,26 @@
 from datetime import timedelta
 from functools import cache
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from sharing.database import utcnow, write_transaction
-from sharing.extensions import db, login_manager
-from sharing.mail import send_mail
+from sharing.core.database import utcnow, write_transaction
+from sharing.core.extensions import db, login_manager
+from sharing.core.mail import send_mail
+from sharing.core.urls import external_url
+from sharing.core.validation import InvalidInput
 from sharing.models import LOCALES, ROLES, AccountToken, Organisation, User
-from sharing.organisations import add_member, is_valid_timezone
-from sharing.permissions import is_member
-from sharing.tokens import (
+from sharing.services.organisations import add_member, is_valid_timezone
+from sharing.services.permissions import is_member
+from sharing.services.tokens import (
     consume_account_token,
     get_usable_account_token,
     issue_account_token,
     withdraw_account_tokens,
 )
-from sharing.validation import InvalidInput
 
 PASSWORD_MIN_LENGTH = 10
 NAME_MAX_LENGTH = 120
@@ -127,7 +128,7 @@ def request_password_reset(email: str) -> None:
         return
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     _token, raw = issue_account_token("reset", user.email, timedelta(hours=hours), user=user)
-    link = url_for("auth.reset_password", token=raw, _external=True)
+    link = external_url("auth.reset_password", token=raw)
     with force_locale(user.locale):
         send_mail(user.email, _("Reset your password"),
                   render_template("mail/password_reset.txt", user=user, link=link,
@@ -167,7 +168,7 @@ def invite_to_organisation(organisation: Organisation, email: str, role: str,
     token, raw = issue_account_token("invite", email, timedelta(days=days),
                                      organisation=organisation, role=role,
                                      created_by_id=invited_by.id)
-    link = url_for("auth.invitation", token=raw, _external=True)
+    link = external_url("auth.invitation", token=raw)
     locale = invitee.locale if invitee else current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         send_mail(email, _("Invitation to join %(org)s", org=organisation.name),

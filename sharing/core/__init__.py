@@ -1,0 +1,2 @@
+"""Plumbing every layer uses: configuration, the database, extensions, errors,
+languages, mail and input validation."""
