@@ -123,6 +123,20 @@ def write_transaction() -> Iterator[None]:
         raise
 
 
+@contextmanager
+def read_transaction() -> Iterator[None]:
+    """Run the block in a transaction that reads only and locks nothing, even while
+    serving a POST (SQLite would otherwise take its write lock again): what is computed
+    after a write transaction, such as alternatives, never holds others back."""
+    session = db.session
+    session.commit()
+    session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+    try:
+        yield
+    finally:
+        session.rollback()
+
+
 def unicode_lower(text: str | None) -> str | None:
     return None if text is None else text.lower()
 

@@ -4,7 +4,9 @@ Forms show the messages beside the fields, the API answers 422 with them, the co
 line prints them. Raised before anything is written, so bad input changes nothing.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+from flask_babel import lazy_gettext as _l
 
 
 class InvalidInput(Exception):
@@ -33,5 +35,24 @@ EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_DATE = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def is_in_date_range(moment: datetime) -> bool:
-    return EARLIEST_DATE <= moment < LATEST_DATE
+DATE_RANGE_MESSAGE = _l("Give a date from 2000-01-01 to 2099-12-31.")
+
+
+def is_in_date_range(moment: datetime | date) -> bool:
+    """An aware moment within the range; a day (typed in a form) within its dates."""
+    if isinstance(moment, datetime):
+        return EARLIEST_DATE <= moment < LATEST_DATE
+    return EARLIEST_DATE.date() <= moment < LATEST_DATE.date()
+
+
+def date_range_errors(**moments: datetime) -> dict[str, list[str]]:
+    """The fields whose moment lies outside the range, each with the one message."""
+    return {name: [str(DATE_RANGE_MESSAGE)] for name, moment in moments.items()
+            if not is_in_date_range(moment)}
+
+
+def check_date_range(**moments: datetime) -> None:
+    """Refuse moments outside the range before anything computes with them."""
+    errors = date_range_errors(**moments)
+    if errors:
+        raise InvalidInput(errors)

@@ -13,11 +13,11 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from sharing.core.database import is_postgresql, utcnow, write_transaction
+from sharing.core.database import is_postgresql, read_transaction, utcnow, write_transaction
 from sharing.core.extensions import db
-from sharing.core.validation import InvalidInput, is_row_id
+from sharing.core.validation import InvalidInput, date_range_errors, is_row_id
 from sharing.engine.alternatives import find_alternatives
-from sharing.engine.calendar import load_calendar
+from sharing.engine.calendar import ResourceCalendar, load_calendar
 from sharing.engine.contracts import (
     BookingRefused,
     BookingRequest,
@@ -26,6 +26,7 @@ from sharing.engine.contracts import (
     NotAllowed,
     Skipped,
 )
+from sharing.engine.policy import LONGEST_OCCUPANCY
 from sharing.engine.recurrence import expand
 from sharing.engine.rules import Conflict, Slot, check_slot
 from sharing.engine.times import to_utc, zone
@@ -49,6 +50,8 @@ def field_errors(request: BookingRequest) -> dict[str, list[str]]:
         moment = getattr(request, name)
         if not isinstance(moment, datetime) or moment.tzinfo is None:
             errors[name] = [_("Give a date and time with its offset or Z.")]
+        else:
+            errors.update(date_range_errors(**{name: moment}))
     if not is_row_id(request.organisation_id) \
             or db.session.get(Organisation, request.organisation_id) is None:
         errors["organisation_id"] = [_("Unknown organisation.")]
@@ -104,8 +107,14 @@ def slots_of(resources: list[Resource], request: BookingRequest, start: datetime
 def check_slots(slots: list[Slot], request: BookingRequest, user: User, now: datetime
                 ) -> list[Conflict]:
     return [conflict for slot in slots for conflict in check_slot(
-        slot, load_calendar(slot.resource.id, slot.start, max(slot.start, slot.blocks_until)),
-        user, request.organisation_id, now)]
+        slot, calendar_for(slot), user, request.organisation_id, now)]
+
+
+def calendar_for(slot: Slot) -> ResourceCalendar:
+    """What holds the resource during the slot. Never more than the longest booking's
+    worth: a longer slot is refused before the calendar is read."""
+    end = min(slot.blocks_until, slot.start + LONGEST_OCCUPANCY)
+    return load_calendar(slot.resource.id, slot.start, max(slot.start, end))
 
 
 def new_booking(slot: Slot, request: BookingRequest, user: User,
@@ -165,7 +174,8 @@ def book(user: User, request: BookingRequest, now: datetime | None = None) -> Bo
             result = book_occurrences(resources, request, user, occurrences, now)
     except BookingRefused as refused:
         if request.recurrence is None and not request.extra_resource_ids:
-            refused.alternatives = find_alternatives(user, request, now)
+            with read_transaction():
+                refused.alternatives = find_alternatives(user, request, now)
         raise
     return result
 

@@ -6,6 +6,7 @@ day means the resource can be booked at any time.
 """
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,6 +20,7 @@ MINUTES_PER_DAY = 24 * 60
 # queries (a booking found overlapping must start at most this long before the window).
 LONGEST_BOOKING_MINUTES = 31 * MINUTES_PER_DAY
 LONGEST_BUFFER_MINUTES = MINUTES_PER_DAY
+LONGEST_OCCUPANCY = timedelta(minutes=LONGEST_BOOKING_MINUTES + LONGEST_BUFFER_MINUTES)
 
 NUMERIC_RULES = {
     # field: (smallest allowed, largest allowed, may be empty)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 from flask_babel import gettext as _
 
-from sharing.core.validation import InvalidInput
+from sharing.core.validation import InvalidInput, check_date_range
 from sharing.engine.times import localize
 
 MAX_OCCURRENCES = 500
@@ -55,14 +55,15 @@ def parse_until(value: str, tz: ZoneInfo) -> datetime:
     try:
         if not match:
             raise ValueError(value)
-        if not match.group(2):
-            return datetime.strptime(match.group(1), "%Y%m%d") + timedelta(days=1, seconds=-1)
-        moment = datetime.strptime(match.group(1) + match.group(3), "%Y%m%d%H%M%S")
+        if match.group(2):
+            moment = datetime.strptime(match.group(1) + match.group(3), "%Y%m%d%H%M%S")
+        else:
+            moment = datetime.strptime(match.group(1), "%Y%m%d") + timedelta(days=1, seconds=-1)
     except ValueError as error:
         raise invalid(_("UNTIL must be a date such as 20270630 or 20270630T170000Z.")) from error
-    if match.group(4):
-        return moment.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
-    return moment
+    instant = moment.replace(tzinfo=UTC) if match.group(4) else localize(moment, tz)
+    check_date_range(recurrence=instant)
+    return instant.astimezone(tz).replace(tzinfo=None)
 
 
 def parse_byday(value: str, frequency: str) -> list:

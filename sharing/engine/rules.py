@@ -134,12 +134,23 @@ def describe_busy(occupancy, organisation_id: int | None) -> str:
     return _("Busy.")
 
 
+FINAL_CODES = ("invalid_interval", "too_long")
+
+
+def final_conflicts(slot: Slot) -> list[Conflict]:
+    """No interval, or a longer one than the resource allows: nothing else is checked,
+    so that the cost of a check does not grow with the span asked for (the opening
+    hours are walked day by day, the quotas period by period)."""
+    return interval_conflicts(slot) or [
+        conflict for conflict in duration_conflicts(slot) if conflict.code in FINAL_CODES]
+
+
 def resource_conflicts(slot: Slot, calendar: ResourceCalendar, now: datetime,
                        organisation_id: int | None = None) -> list[Conflict]:
     """Every rule of the resource itself, whoever books."""
-    invalid = interval_conflicts(slot)
-    if invalid:
-        return invalid
+    final = final_conflicts(slot)
+    if final:
+        return final
     return (local_time_conflicts(slot) + duration_conflicts(slot) + grid_conflicts(slot)
             + notice_conflicts(slot, now) + opening_conflicts(slot)
             + closure_conflicts(slot, calendar)
@@ -165,6 +176,6 @@ def booker_conflicts(slot: Slot, user: User, organisation_id: int,
 def check_slot(slot: Slot, calendar: ResourceCalendar, user: User, organisation_id: int,
                now: datetime, ledger: QuotaLedger | None = None) -> list[Conflict]:
     conflicts = resource_conflicts(slot, calendar, now, organisation_id)
-    if not (conflicts and conflicts[0].code == "invalid_interval"):
+    if not (conflicts and conflicts[0].code in FINAL_CODES):
         conflicts += booker_conflicts(slot, user, organisation_id, ledger)
     return [replace(conflict, resource_id=slot.resource.id) for conflict in conflicts]

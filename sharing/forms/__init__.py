@@ -2,13 +2,15 @@
 characters, a service's InvalidInput is shown beside the fields, and nothing is written."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
 
 from sharing.core.extensions import db
-from sharing.core.validation import InvalidInput
+from sharing.core.validation import DATE_RANGE_MESSAGE, InvalidInput, is_in_date_range
 
 T = TypeVar("T")
 
@@ -44,6 +46,14 @@ def save_form(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]
         show_errors(form, error)
         return False, None
     return True, result
+
+
+def in_date_range(_form, field) -> None:
+    """A typed day within the dates the application accepts (the services then check
+    the instant itself, in UTC, with the same message)."""
+    day = field.data.date() if isinstance(field.data, datetime) else field.data
+    if day is not None and not is_in_date_range(day):
+        raise ValidationError(DATE_RANGE_MESSAGE)
 
 
 class Form(FlaskForm):
