@@ -229,7 +229,8 @@ def test_the_worst_series_costs_a_bounded_number_of_statements(pole, api, create
 
 
 def test_a_request_beyond_the_longest_booking_stops_at_too_long(pole, api, create_resource):
-    """The same statements for a month and a day as for 68 years, and no alternative."""
+    """As few statements for 68 years as for a month and a day (no quota period, no
+    opening day is walked), and no alternative."""
     worst_room(pole, create_resource, similar=3)
     statements_of(api, booking_body(pole, "2031-03-03T08:00:00Z", "2031-03-03T09:00:00Z"))
     counts = []
@@ -239,7 +240,7 @@ def test_a_request_beyond_the_longest_booking_stops_at_too_long(pole, api, creat
         assert [c["code"] for c in response.json["conflicts"]] == ["too_long"]
         assert response.json["alternatives"] == []
         counts.append(count)
-    assert counts[0] == counts[1] <= 25
+    assert max(counts) <= 20, counts
 
 
 # --- alternatives are computed with no lock held ------------------------------------------------
