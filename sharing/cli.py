@@ -17,6 +17,7 @@ from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.models import ROLES, Organisation, User
 from sharing.services import accounts, api_tokens, demo, organisations
+from sharing.services.messages import describe_fields
 
 
 @contextmanager
@@ -28,7 +29,9 @@ def saving() -> Iterator[None]:
     except BaseException as error:
         db.session.rollback()
         if isinstance(error, InvalidInput):
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException("; ".join(
+                f"{name}: {' '.join(messages)}"
+                for name, messages in describe_fields(error).items())) from None
         raise
 
 

@@ -48,6 +48,7 @@ from sharing.services.catalogue import (
     get_resource,
     opening_hours_table,
 )
+from sharing.services.messages import describe
 from sharing.services.organisations import get_sites
 from sharing.services.permissions import (
     bookable_organisations,
@@ -83,6 +84,10 @@ def site_period(start: datetime, end: datetime | None, timezone: str) -> str:
     same_day = local_time(start, timezone).date() == local_time(end, timezone).date()
     end_pattern = "HH:mm" if same_day else f"{DATE} HH:mm"
     return f"{site_time(start, timezone)}–{site_time(end, timezone, end_pattern)}"
+
+
+# A refusal's reasons, worded in the reader's language where the page shows them.
+bp.add_app_template_global(describe)
 
 
 @bp.app_template_filter("date_label")
@@ -249,7 +254,7 @@ def change_booking(booking_id: int, form_name: str, form, change, done: str):
         show_errors(form, error)
         return detail_page(booking, **{form_name: form}), FORM_ERROR
     except InvalidTransition as error:
-        flash(str(error), "error")
+        flash(describe(error), "error")
         return redirect(back_to(form, booking))
     flash(done, "success")
     return redirect(back_to(form, booking))

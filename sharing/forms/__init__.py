@@ -10,7 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
 from sharing.core.extensions import db
-from sharing.core.validation import DATE_RANGE_MESSAGE, InvalidInput, is_in_date_range
+from sharing.core.validation import OUT_OF_RANGE, InvalidInput, is_in_date_range
+from sharing.services.messages import describe, describe_message
 
 T = TypeVar("T")
 
@@ -27,11 +28,12 @@ def form_status(form: FlaskForm) -> int:
 def show_errors(form: FlaskForm, error: InvalidInput) -> None:
     """Put a service's messages beside the form's fields (or above it, for the others)."""
     for name, messages in error.fields.items():
+        worded = [describe_message(message) for message in messages]
         field = form._fields.get(name)
         if field is None:
-            form.form_errors.extend(messages)
+            form.form_errors.extend(worded)
         else:
-            field.errors = [*field.errors, *messages]
+            field.errors = [*field.errors, *worded]
 
 
 def save_form(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]:
@@ -53,7 +55,7 @@ def in_date_range(_form, field) -> None:
     the instant itself, in UTC, with the same message)."""
     day = field.data.date() if isinstance(field.data, datetime) else field.data
     if day is not None and not is_in_date_range(day):
-        raise ValidationError(DATE_RANGE_MESSAGE)
+        raise ValidationError(describe(OUT_OF_RANGE))
 
 
 class Form(FlaskForm):

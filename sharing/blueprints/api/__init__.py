@@ -21,6 +21,7 @@ from sharing.core.extensions import csrf, db
 from sharing.core.validation import InvalidInput, check_date_range, is_row_id
 from sharing.models import Resource, User
 from sharing.services.api_tokens import find_user_by_api_token
+from sharing.services.messages import describe_fields
 from sharing.services.permissions import can_manage_resource, can_see_resource
 
 T = TypeVar("T")
@@ -60,7 +61,7 @@ def api_user() -> User:
 @bp.errorhandler(InvalidInput)
 def invalid_input(error: InvalidInput) -> tuple[Response, int]:
     db.session.rollback()
-    return jsonify(error="invalid", fields=error.fields), 422
+    return jsonify(error="invalid", fields=describe_fields(error)), 422
 
 
 def invalid(field: str, message: str) -> InvalidInput:
