@@ -152,7 +152,7 @@ def login(client):
 
     def sign_in(user: User):
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 

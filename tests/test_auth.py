@@ -72,8 +72,10 @@ def inbox(smtp_port):
 
 
 def signed_in_user_id(client):
+    """The user id in the session cookie, without its session version."""
     with client.session_transaction() as session:
-        return session.get("_user_id")
+        session_id = session.get("_user_id")
+    return session_id and session_id.partition(".")[0]
 
 
 def count(model) -> int:
