@@ -8,6 +8,7 @@ messages are in the first of the configured `LANGUAGES`.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
@@ -16,7 +17,7 @@ from flask_babel import gettext as _
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.models import ROLES, Organisation, User
-from sharing.services import accounts, api_tokens, demo, organisations
+from sharing.services import accounts, api_tokens, backup, demo, organisations
 
 
 @contextmanager
@@ -128,4 +129,15 @@ def load_demo() -> None:
     click.echo(report)
 
 
-COMMANDS = [site_commands, org_commands, user_commands, token_commands, load_demo]
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def take_backup(path: Path) -> None:
+    """Copy the live SQLite database to PATH, consistent while servers write; prints PATH."""
+    with saving():
+        written = backup.backup_sqlite(path)
+    report(f"Backed up {db.engine.url.database}.", written)
+
+
+COMMANDS = [site_commands, org_commands, user_commands, token_commands, load_demo,
+            take_backup]
