@@ -16,7 +16,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 from conftest import make_app
-from test_auth import free_port
+from mail_helpers import free_port
 from test_concurrency_http import wait_until_up
 
 from sharing.core.extensions import db

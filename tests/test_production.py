@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, make_app
-from test_auth import Inbox, free_port
+from mail_helpers import free_port
 
 from sharing import create_app
 
@@ -62,22 +62,6 @@ def test_flask_run_without_base_url_is_refused_outside_debug(tmp_path):
     refused = flask_command(tmp_path, "run", "--port", str(free_port()))
     assert refused.returncode != 0
     assert "BASE_URL" in refused.stderr
-
-
-@pytest.fixture
-def smtp_port():
-    return free_port()
-
-
-@pytest.fixture
-def inbox(smtp_port):
-    from aiosmtpd.controller import Controller
-
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield handler
-    controller.stop()
 
 
 def test_a_forged_host_gets_no_reset_mail(browser, create_user, inbox):

@@ -9,10 +9,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from conftest import PASSWORD, make_app
+from mail_helpers import free_port
 from sqlalchemy import update
-from test_auth import Inbox, free_port
 from test_concurrency_http import wait_until_up
 
 from sharing.core.database import utcnow
@@ -24,24 +23,10 @@ REDIS_URL = "redis://127.0.0.1:6379"
 
 
 @pytest.fixture
-def smtp_port():
-    return free_port()
-
-
-@pytest.fixture
 def app_config(smtp_port):
     return {"RATELIMIT_SIGN_IN": "3 per minute", "RATELIMIT_ACCOUNT_LINKS": "3 per minute",
             "RATELIMIT_TOKEN_FAILURES": "3 per minute", "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": smtp_port}
-
-
-@pytest.fixture
-def inbox(smtp_port):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield handler
-    controller.stop()
 
 
 def sign_in(client, email, password="wrong password"):
