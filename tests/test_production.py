@@ -11,6 +11,7 @@ from conftest import PASSWORD, make_app
 from mail_helpers import free_port
 
 from sharing import create_app
+from sharing.core.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = "https://pole.example.org"
@@ -87,6 +88,14 @@ def test_production_cookies_are_secure(browser, create_user):
     assert cookie.startswith("session=")
     assert {"secure", "httponly", "samesite"} <= flags
     assert "SameSite=Lax" in cookie
+
+
+def test_postgresql_connections_are_checked_before_use(tmp_path):
+    app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path / "inst")
+    with app.app_context():
+        pool = db.engine.pool
+        assert pool._pre_ping and pool._recycle == 1800
+        db.engine.dispose()
 
 
 def test_cookies_stay_configurable(tmp_path):

@@ -52,6 +52,15 @@ def test_guessing_account_links_is_limited(client):
     assert client.get(f"/password/reset/{uuid.uuid4().hex}").status_code == 404  # own count
 
 
+def test_sending_invitations_is_limited(client, login, scene, inbox):
+    login(scene.manager)
+    answers = [client.post(f"/organisations/{scene.owner.slug}/invite",
+                           data={"email": f"new{n}@example.org", "role": "member"}).status_code
+               for n in range(4)]
+    assert answers == [302, 302, 302, 429]
+    assert len(inbox.messages) == 3
+
+
 def test_api_token_failures_are_limited_and_successes_are_not(client, create_user):
     _token, raw = create_api_token(create_user(), "script")
     db.session.commit()

@@ -13,6 +13,7 @@ from flask_limiter.util import get_remote_address
 
 limiter = Limiter(key_func=get_remote_address)
 
+
 def init_app(app: Flask) -> None:
     # The limiter is shared by every application in the process and keeps the last
     # "enabled" it saw: say it each time.

@@ -121,7 +121,7 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_decoy_hash(), password)
         return None
     right = user.check_password(password)
-    if is_locked(user):
+    if is_locked(user) or not user.active:
         return None
     if not right:
         record_failed_login(user)
@@ -129,7 +129,7 @@ def authenticate(email: str, password: str) -> User | None:
     if user.failed_logins:
         with write_transaction():
             user.failed_logins, user.locked_until = 0, None
-    return user if user.active else None
+    return user
 
 
 def is_locked(user: User) -> bool:
