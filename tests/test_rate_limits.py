@@ -40,6 +40,22 @@ def test_sign_in_is_limited_per_address(client, create_user):
     assert client.get("/login").status_code == 200  # showing the form is free
 
 
+def test_behind_a_proxy_each_client_has_its_own_count(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'proxy.sqlite3'}", tmp_path / "instance",
+                   PROXY_COUNT=1, RATELIMIT_SIGN_IN="2 per minute")
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+
+        def from_client(address):
+            return client.post("/login", data={"email": "x@example.org", "password": "y"},
+                               headers={"X-Forwarded-For": address}).status_code
+
+        assert [from_client("203.0.113.1") for _ in range(3)] == [422, 422, 429]
+        assert from_client("203.0.113.2") == 422
+        db.engine.dispose()
+
+
 def test_password_reset_requests_are_limited(client):
     answers = [client.post("/password/forgot", data={"email": f"x{n}@example.org"})
                .status_code for n in range(4)]
