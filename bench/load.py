@@ -22,6 +22,14 @@ phase 1 (the issue's goal: at least 0.3), then checks in SQL that no resource ev
 more units than it has (buffers included), that every acknowledged booking and
 cancellation is stored as acknowledged, and that no booking was written that no client
 was told of. The last line is a JSON summary; the exit status is 1 on any violation.
+
+With `--faults`, only phase 3 runs, while every `--fault-interval` seconds a worker is
+killed (twice in turn), PostgreSQL is restarted (with `--allow-postgresql-restart`, which
+disturbs everything else on the cluster), and a whole server is killed and started again.
+A request left without an answer (or answered 5xx) may or may not have been written; the
+check allows that many unseen rows and no more:
+
+    .venv/bin/python bench/load.py --db postgresql --faults --allow-postgresql-restart
 """
 
 import argparse
@@ -73,13 +81,22 @@ class Outcomes:
     statuses: Counter = field(default_factory=Counter)
     booked: set[int] = field(default_factory=set)
     cancelled: set[int] = field(default_factory=set)
-    unknown: int = 0  # requests with no answer (timeout, reset): their effect is unknown
+    # Cancellations sent without a clear answer: the booking may be either way.
+    maybe_cancelled: set[int] = field(default_factory=set)
+    # Requests with no answer, or a 5xx, per endpoint: what they did is not known.
+    unknown: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, endpoint: str, status: int, seconds: float) -> None:
         with self.lock:
             self.latencies[endpoint].append(seconds)
             self.statuses[(endpoint, status)] += 1
+            if status >= 500:
+                self.unknown[endpoint] += 1
+
+    def unknown_bookings(self) -> int:
+        return sum(n for endpoint, n in self.unknown.items() if endpoint.startswith("POST /b")
+                   and not endpoint.endswith("cancel"))
 
 
 # -- the database ----------------------------------------------------------------------
@@ -168,16 +185,41 @@ def server_environment(database_url: str, instance: Path, port: int) -> dict[str
     return env
 
 
-def start_server(database_url: str, instance: Path, workers: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    process = subprocess.Popen(
-        [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "30",
-         "--log-level", "warning", "sharing:create_app()"],
-        env=server_environment(database_url, instance, port), cwd=ROOT,
-        start_new_session=True)
-    wait_until_serving(port, process)
-    return process, port
+class Server:
+    """One gunicorn master and its workers, on a port it keeps across restarts."""
+
+    def __init__(self, database_url: str, instance: Path, workers: int):
+        self.port, self.workers = free_port(), workers
+        self.environment = server_environment(database_url, instance, self.port)
+        self.process = self.start()
+
+    def start(self) -> subprocess.Popen:
+        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+        process = subprocess.Popen(
+            [gunicorn, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+             "--timeout", "30", "--log-level", "warning", "sharing:create_app()"],
+            env=self.environment, cwd=ROOT, start_new_session=True)
+        wait_until_serving(self.port, process)
+        return process
+
+    def worker_pids(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def kill_worker(self, rng: random.Random) -> str:
+        pids = self.worker_pids()
+        if pids:
+            os.kill(rng.choice(pids), signal.SIGKILL)  # the master starts another
+        return f"killed a worker of the server on port {self.port}"
+
+    def kill_and_restart(self) -> str:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.process = self.start()
+        return f"killed the whole server on port {self.port} and started it again"
+
+    def stop(self) -> None:
+        stop(self.process)
 
 
 def wait_until_serving(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
@@ -230,7 +272,7 @@ def timed(outcomes: Outcomes, port: int, endpoint: str, method: str, path: str, 
         status, data = request(port, method, path, token, body)
     except OSError:
         with outcomes.lock:
-            outcomes.unknown += 1
+            outcomes.unknown[endpoint] += 1
         return None
     outcomes.record(endpoint, status, time.perf_counter() - started)
     return status, data
@@ -333,9 +375,11 @@ def read_something(rng, port, token, seeded, base, outcomes) -> None:
 def cancel_one(booking_id: int, port, token, outcomes) -> None:
     answer = timed(outcomes, port, "POST /bookings/<id>/cancel", "POST",
                    f"/api/v1/bookings/{booking_id}/cancel", token, {})
-    if answer and answer[0] == 200:
-        with outcomes.lock:
+    with outcomes.lock:
+        if answer and answer[0] == 200:
             outcomes.cancelled.add(booking_id)
+        elif answer is None or answer[0] >= 500:
+            outcomes.maybe_cancelled.add(booking_id)
 
 
 # -- the checks ------------------------------------------------------------------------
@@ -354,25 +398,34 @@ OVERBOOKED = text("""
 
 
 def check_database(database_url: str, outcomes: Outcomes) -> dict[str, int]:
-    """Peak units at every booking's start (where a peak begins), and what clients saw."""
+    """Peak units at every booking's start (where a peak begins), and what clients saw.
+
+    A booking request left without an answer may or may not have been written: rows that
+    no client saw are a violation only beyond the number of such requests."""
     engine = create_engine(database_url)
     with engine.connect() as conn:
         overbooked = conn.execute(OVERBOOKED).all()
         rows = dict(conn.execute(text("SELECT id, status FROM booking")).all())
     engine.dispose()
     acknowledged = outcomes.booked
+    unseen = len(rows.keys() - acknowledged)
     return {
         "capacity_violations": len(overbooked),
         "acknowledged_missing": len(acknowledged - rows.keys()),
         "wrong_status": sum(1 for b in acknowledged & rows.keys()
-                            if rows[b] != expected_status(b, outcomes)),
-        "unacknowledged_written": len(rows.keys() - acknowledged),
-        "unknown_outcomes": outcomes.unknown,
+                            if rows[b] not in expected_statuses(b, outcomes)),
+        "unacknowledged_written": max(0, unseen - outcomes.unknown_bookings()),
+        "written_without_answer": min(unseen, outcomes.unknown_bookings()),
+        "unknown_outcomes": sum(outcomes.unknown.values()),
     }
 
 
-def expected_status(booking_id: int, outcomes: Outcomes) -> str:
-    return "cancelled" if booking_id in outcomes.cancelled else "confirmed"
+def expected_statuses(booking_id: int, outcomes: Outcomes) -> set[str]:
+    if booking_id in outcomes.cancelled:
+        return {"cancelled"}
+    if booking_id in outcomes.maybe_cancelled:
+        return {"cancelled", "confirmed"}
+    return {"confirmed"}
 
 
 # -- the report ------------------------------------------------------------------------
@@ -410,16 +463,17 @@ def main() -> int:
 
 def run(options, database_url: str, workdir: Path) -> int:
     seeded = seed(database_url, workdir / "instance", options.clients)
-    servers = [start_server(database_url, workdir / "instance", options.workers)
+    servers = [Server(database_url, workdir / "instance", options.workers)
                for _ in range(options.servers)]
-    ports = [port for _process, port in servers]
+    ports = [server.port for server in servers]
     print(f"database: {options.db}; {options.servers} gunicorn servers x {options.workers} "
           f"workers; {options.clients} clients; Redis for rate limits: {redis_answers()}")
     try:
-        summary = drive(options, ports, seeded, database_url)
+        summary = (drive_with_faults(options, servers, seeded, database_url) if options.faults
+                   else drive(options, ports, seeded, database_url))
     finally:
-        for process, _port in servers:
-            stop(process)
+        for server in servers:
+            server.stop()
     print(json.dumps(summary))
     return 1 if any(summary[k] for k in ("capacity_violations", "acknowledged_missing",
                                          "wrong_status", "unacknowledged_written")) else 0
@@ -449,11 +503,54 @@ def drive(options, ports, seeded, database_url: str) -> dict:
             "attempts": count(mixed, "POST /bookings (hot)"), **checks}
 
 
+def drive_with_faults(options, servers: list[Server], seeded, database_url: str) -> dict:
+    """Phase 3 only, while a thread kills workers, restarts PostgreSQL (when allowed) and
+    kills a whole server and starts it again, in turn, every `--fault-interval` seconds."""
+    outcomes, done = Outcomes(), threading.Event()
+    faults = threading.Thread(target=inject_faults, args=(options, servers, done))
+    faults.start()
+    try:
+        seconds = phase_contention([s.port for s in servers], seeded, outcomes,
+                                   options.attempts, options.seed)
+    finally:
+        done.set()
+        faults.join()
+    print(f"\nphase 3 under faults: {count(outcomes, '') / seconds:.1f} req/s, "
+          f"{count(outcomes, 'POST /bookings (hot)')} answered booking attempts, "
+          f"{len(outcomes.booked)} booked, {len(outcomes.cancelled)} cancelled\n")
+    print(f"{'endpoint':32} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses")
+    print_latencies(outcomes)
+    checks = check_database(database_url, outcomes)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}; checks: {checks}")
+    return {"booked": len(outcomes.booked), "attempts": options.attempts, **checks}
+
+
+def inject_faults(options, servers: list[Server], done: threading.Event) -> None:
+    rng = random.Random(options.seed)
+    actions = [lambda: rng.choice(servers).kill_worker(rng)] * 2
+    if options.db == "postgresql" and options.allow_postgresql_restart:
+        actions.append(restart_postgresql)
+    actions.append(lambda: rng.choice(servers).kill_and_restart())
+    turn = 0
+    while not done.wait(options.fault_interval):
+        print(f"fault at {time.strftime('%H:%M:%S')}: {actions[turn % len(actions)]()}",
+              flush=True)
+        turn += 1
+
+
+def restart_postgresql() -> str:
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                   check=True, capture_output=True)
+    return f"restarted PostgreSQL {version}"
+
+
 def merge_outcomes(*parts: Outcomes) -> Outcomes:
     merged = Outcomes()
     for part in parts:
         merged.booked |= part.booked
         merged.cancelled |= part.cancelled
+        merged.maybe_cancelled |= part.maybe_cancelled
         merged.unknown += part.unknown
     return merged
 
@@ -471,11 +568,17 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2_000,
                         help="requests in each of phases 1 and 2")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--faults", action="store_true",
+                        help="phase 3 only, killing workers and servers as it runs")
+    parser.add_argument("--fault-interval", type=float, default=30.0)
+    parser.add_argument("--allow-postgresql-restart", action="store_true",
+                        help="with --faults: restart the local cluster (disturbs its users)")
     parser.add_argument("--small", action="store_true",
                         help="2 servers x 2 workers, 4 clients, 200 attempts (the test)")
     options = parser.parse_args()
     if options.small:
         options.workers, options.clients, options.attempts, options.requests = 2, 4, 200, 80
+        options.fault_interval = min(options.fault_interval, 3.0)
     return options
 
 

@@ -41,3 +41,10 @@ def test_two_servers_on_sqlite_hold_capacity():
 def test_two_servers_on_postgresql_hold_capacity(postgres):
     assert_nothing_lost_nor_overbooked(
         run_bench("--db", "postgresql", "--pg-server", postgresql_server_url()))
+
+
+def test_killed_workers_and_a_killed_server_lose_nothing():
+    summary = run_bench("--db", "sqlite", "--faults")
+    assert summary["booked"] > 0 and summary["capacity_violations"] == 0
+    assert summary["acknowledged_missing"] == summary["wrong_status"] == 0
+    assert summary["unacknowledged_written"] == 0
