@@ -13,7 +13,7 @@ MOMENTS = ["0001-01-01T00:00", "1999-12-31T23:59", "2000-01-01T00:00", "2099-12-
            "2100-01-01T00:00", "9999-12-31T23:59", "2031-03-30T02:30", "2031-10-26T02:30",
            "2031-03-03T10:00"]
 OFFSETS = ["Z", "+00:00", "+14:00", "-14:00", "+01:00", "+02:00", ""]
-FUZZ = settings(max_examples=60, deadline=None,
+FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 moments = st.sampled_from(MOMENTS)
