@@ -153,15 +153,12 @@ def write_transaction() -> Iterator[None]:
     refused (`UnsavedChanges`); its read-only transaction, if any, is closed first, so
     the lock is taken before anything is read.
     """
-    refuse_unsaved_changes()
-    session = db.session
-    session.commit()
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    begin_fresh("IMMEDIATE")
     try:
         yield
-        session.commit()
+        db.session.commit()
     except BaseException:
-        session.rollback()
+        db.session.rollback()
         raise
 
 
@@ -170,14 +167,19 @@ def read_transaction() -> Iterator[None]:
     """Run the block in a transaction that reads only and locks nothing, even while
     serving a POST (SQLite would otherwise take its write lock again): what is computed
     after a write transaction, such as alternatives, never holds others back."""
-    refuse_unsaved_changes()
-    session = db.session
-    session.commit()
-    session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+    begin_fresh("DEFERRED")
     try:
         yield
     finally:
-        session.rollback()
+        db.session.rollback()
+
+
+def begin_fresh(sqlite_mode: str) -> None:
+    """A new transaction (`BEGIN <sqlite_mode>` on SQLite) once the session's read-only
+    one, if any, is closed; a session with unsaved changes is refused."""
+    refuse_unsaved_changes()
+    db.session.commit()
+    db.session.connection(execution_options={"sqlite_begin": sqlite_mode})
 
 
 def unicode_lower(text: str | None) -> str | None:

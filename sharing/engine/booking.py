@@ -15,7 +15,13 @@ from sqlalchemy import select
 
 from sharing.core.database import is_postgresql, read_transaction, utcnow, write_transaction
 from sharing.core.extensions import db
-from sharing.core.validation import InvalidInput, Problem, date_range_errors, is_row_id
+from sharing.core.validation import (
+    InvalidInput,
+    Message,
+    Problem,
+    date_range_errors,
+    is_row_id,
+)
 from sharing.engine.alternatives import find_alternatives
 from sharing.engine.calendar import ResourceCalendar, load_calendar
 from sharing.engine.contracts import (
@@ -38,8 +44,8 @@ NOTE_LENGTH = 5000
 REASON_LENGTH = 500
 
 
-def field_errors(request: BookingRequest) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+def field_errors(request: BookingRequest) -> dict[str, list[Message]]:
+    errors: dict[str, list[Message]] = {}
     if isinstance(request.quantity, bool) or not isinstance(request.quantity, int) \
             or request.quantity < 1:
         errors["quantity"] = [Problem("whole_units")]
@@ -111,8 +117,8 @@ def check_slots(slots: list[Slot], request: BookingRequest, user: User, now: dat
 
 
 def calendar_for(slot: Slot) -> ResourceCalendar:
-    """What holds the resource during the slot. Never more than the longest booking's
-    worth: a longer slot is refused before the calendar is read."""
+    """What holds the resource during the slot, read over no more than the longest
+    occupancy: a longer slot is refused (too_long) whatever the calendar holds."""
     end = min(slot.blocks_until, slot.start + LONGEST_OCCUPANCY)
     return load_calendar(slot.resource.id, slot.start, max(slot.start, end))
 
