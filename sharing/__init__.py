@@ -29,7 +29,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 def init_extensions(app: Flask) -> None:
     from sharing.core import database, errors, i18n
-    from sharing.services import accounts  # noqa: F401  (registers the user loader)
+    from sharing.services import (
+        accounts,  # noqa: F401  (registers the user loader)
+        notifications,  # noqa: F401  (booking changes queue mail)
+    )
 
     db.init_app(app)
     database.init_app(app)

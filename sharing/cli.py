@@ -15,8 +15,9 @@ from flask_babel import gettext as _
 
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
-from sharing.models import ROLES, Organisation, User
-from sharing.services import accounts, api_tokens, demo, organisations
+from sharing.models import OUTBOX_STATUSES, ROLES, Organisation, User
+from sharing.services import accounts, api_tokens, demo, notifications, organisations, outbox
+from sharing.services.worker import run_forever, run_once
 
 
 @contextmanager
@@ -123,9 +124,40 @@ def create_token(email: str, name: str) -> None:
 @with_appcontext
 def load_demo() -> None:
     """Load the demo pole; running it again adds only what is missing."""
-    with saving():
+    with notifications.silenced(), saving():
         report = demo.load()
     click.echo(report)
 
 
-COMMANDS = [site_commands, org_commands, user_commands, token_commands, load_demo]
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run each job once and exit (for cron).")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Send the mail waiting in the outbox and run the periodic jobs, outside requests.
+
+    Several workers may run at once. Stop it with Ctrl-C or SIGTERM at any time: what it
+    had not sent waits for the next worker."""
+    if once:
+        for name, count in run_once().items():
+            click.echo(f"{name}: {'failed (see the log)' if count is None else count}")
+        return
+    run_forever()
+
+
+mail_commands = AppGroup("mail", help="The outbox of e-mail messages.")
+
+
+@mail_commands.command("status")
+@click.option("--limit", default=100, show_default=True, help="At most this many listed.")
+def mail_status(limit: int) -> None:
+    """Count the messages by state, and list those that wait and those that failed."""
+    counts = outbox.status_counts()
+    click.echo(", ".join(f"{status}: {counts.get(status, 0)}" for status in OUTBOX_STATUSES))
+    for message in outbox.unsent_messages(limit):
+        click.echo(f"#{message.id} {message.status} {message.kind} to {message.recipient}, "
+                   f"{message.attempts} tries, next {message.due_at:%Y-%m-%d %H:%M} UTC"
+                   + (f": {message.last_error}" if message.last_error else ""))
+
+
+COMMANDS = [site_commands, org_commands, user_commands, token_commands, load_demo, worker,
+            mail_commands]

@@ -25,6 +25,13 @@ DEFAULTS = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "sharing@localhost",
+    # A failed send is tried again after 1, 4, 16… times this, up to MAIL_MAX_ATTEMPTS.
+    "MAIL_RETRY_SECONDS": 60,
+    "MAIL_MAX_ATTEMPTS": 6,
+    # Local hour (in each manager's timezone) of the daily digest of pending requests.
+    "MAIL_DIGEST_HOUR": 8,
+    # Seconds the worker sleeps between two rounds of its jobs.
+    "WORKER_INTERVAL_SECONDS": 15,
     "INVITATION_DAYS": 7,
     "PASSWORD_RESET_HOURS": 24,
     "SESSION_COOKIE_HTTPONLY": True,

@@ -132,7 +132,7 @@ def request_password_reset(email: str) -> None:
     with force_locale(user.locale):
         send_mail(user.email, _("Reset your password"),
                   render_template("mail/password_reset.txt", user=user, link=link,
-                                  hours=hours))
+                                  hours=hours), kind="password_reset", user=user)
 
 
 def get_reset_token_user(raw: str) -> User:
@@ -173,7 +173,8 @@ def invite_to_organisation(organisation: Organisation, email: str, role: str,
     with force_locale(locale):
         send_mail(email, _("Invitation to join %(org)s", org=organisation.name),
                   render_template("mail/invitation.txt", organisation=organisation,
-                                  invited_by=invited_by, link=link, days=days, role=role))
+                                  invited_by=invited_by, link=link, days=days, role=role),
+                  kind="invitation", user=invitee)
     return token
 
 
