@@ -45,6 +45,11 @@ class Inbox:
         run_once()
         return self.received
 
+    def clear(self) -> None:
+        """Send what waits, then forget it: the test reads only what comes next."""
+        run_once()
+        self.received.clear()
+
     def link(self, message) -> str:
         """The path of the one link in the body, ready for the test client."""
         (url,) = LINK.findall(body(message))

@@ -154,18 +154,18 @@ def notices_for(change: Change) -> list[Notice]:
 
 def new_booking_notices(booking: Booking) -> list[Notice]:
     if booking.status == "pending":
-        return notices("request", owner_managers(booking), booking)
-    if booking.status == "confirmed":
-        return [*notices("confirmation", [booking.user], booking), *staff_notices(booking,
-                                                                                 "staff_booked")]
+        return notices("request", owner_managers(booking), booking, actor=booking.user_id)
+    if booking.status == "confirmed":  # the booker too: the message confirms it
+        return [*notices("confirmation", [booking.user], booking),
+                *staff_notices(booking, "staff_booked")]
     return []
 
 
 def decision_notices(booking: Booking) -> list[Notice]:
     if booking.status == "rejected":
-        return notices("rejected", [booking.user], booking)
-    return [*notices("approved", [booking.user], booking), *staff_notices(booking,
-                                                                          "staff_booked")]
+        return notices("rejected", [booking.user], booking, actor=booking.decided_by_id)
+    return [*notices("approved", [booking.user], booking, actor=booking.decided_by_id),
+            *staff_notices(booking, "staff_booked")]
 
 
 def cancellation_notices(booking: Booking, before: str) -> list[Notice]:
@@ -177,19 +177,20 @@ def cancellation_notices(booking: Booking, before: str) -> list[Notice]:
     if actor not in {manager.id for manager in managers}:
         recipients += managers
     staff = staff_notices(booking, "staff_cancelled") if before == "confirmed" else []
-    return [*notices("cancellation", recipients, booking), *staff]
+    return [*notices("cancellation", recipients, booking, actor=actor), *staff]
 
 
 def staff_notices(booking: Booking, template: str) -> list[Notice]:
     person = booking.resource.person
     if person is None or person.id == booking.user_id:
         return []
-    return notices(template, [person], booking)
+    return notices(template, [person], booking,
+                   actor=booking.decided_by_id or booking.user_id)
 
 
-def notices(template: str, recipients: list[User], booking: Booking) -> list[Notice]:
-    """Nobody hears about their own action; inactive accounts hear nothing."""
-    actor = booking.decided_by_id or booking.user_id
+def notices(template: str, recipients: list[User], booking: Booking,
+            actor: int | None = None) -> list[Notice]:
+    """Nobody is told what they did themselves; inactive accounts are told nothing."""
     return [Notice(template, user, booking) for user in recipients
             if user.active and user.id != actor]
 

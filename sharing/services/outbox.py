@@ -21,7 +21,6 @@ from sharing.core.mail import SmtpSession
 from sharing.models import OutboxMessage
 
 CLAIM_LEASE = timedelta(minutes=10)
-BATCH_SIZE = 50
 ERROR_LENGTH = 2000
 
 
@@ -30,8 +29,8 @@ def claimable(now: datetime):
     return OutboxMessage.status.in_(("waiting", "sending")) & (OutboxMessage.due_at <= now)
 
 
-def claim_batch(now: datetime, limit: int = BATCH_SIZE) -> tuple[str, list[OutboxMessage]]:
-    claim = uuid.uuid4().hex
+def claim_batch(now: datetime) -> tuple[str, list[OutboxMessage]]:
+    claim, limit = uuid.uuid4().hex, current_app.config["MAIL_BATCH_SIZE"]
     with write_transaction():
         ids = list(db.session.scalars(
             select(OutboxMessage.id).where(claimable(now))
