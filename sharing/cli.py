@@ -141,7 +141,10 @@ def worker(once: bool) -> None:
         for name, count in run_once().items():
             click.echo(f"{name}: {'failed (see the log)' if count is None else count}")
         return
-    run_forever()
+    try:
+        run_forever()
+    except KeyboardInterrupt:  # Ctrl-C: stopping is normal, nothing is lost
+        click.echo("Worker stopped.")
 
 
 mail_commands = AppGroup("mail", help="The outbox of e-mail messages.")

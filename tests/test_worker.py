@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -46,15 +47,16 @@ def subjects_of(receiver: Receiver) -> list[str]:
     return sorted(message["Subject"] for message in receiver.received)
 
 
-def worker_process(app, **config) -> subprocess.Popen:
-    """`flask --app sharing worker --once` on the test's database and SMTP server."""
+def worker_process(app, once: bool = True, **config) -> subprocess.Popen:
+    """`flask --app sharing worker --once` (or looping) on the test's database and SMTP
+    server."""
     settings = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                 "SECRET_KEY": "test-secret", "BASE_URL": "http://sharing.test",
                 "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": app.config["MAIL_PORT"], **config}
     env = {**os.environ, "SHARING_INSTANCE_PATH": app.instance_path,
            **{f"SHARING_{key}": str(value) for key, value in settings.items()}}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "sharing", "worker",
-                             "--once"], env=env, stdout=subprocess.PIPE,
+                             *(["--once"] if once else [])], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
 
 
@@ -154,6 +156,20 @@ def test_without_a_worker_nothing_waits_on_the_server_and_nothing_is_lost(app, r
     result = runner.invoke(args=["mail", "status"])
     assert "waiting: 3" in result.output
     assert all(subject.replace(" ", ".").lower() in result.output for subject in subjects)
+
+
+def test_a_running_worker_sends_what_is_queued_while_it_runs(app, inbox):
+    worker = worker_process(app, once=False, WORKER_INTERVAL_SECONDS=0.1)
+    try:
+        queue(1)  # after the worker started: it finds the message in a later round
+        for _round in range(WAIT_SECONDS * 10):
+            if inbox.received or worker.poll() is not None:
+                break
+            time.sleep(0.1)
+    finally:
+        worker.terminate()
+        _out, err = worker.communicate(timeout=WAIT_SECONDS)
+    assert subjects_of(inbox) == ["Message 000"], err.decode()
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(app, smtp_server):

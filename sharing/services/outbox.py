@@ -20,7 +20,9 @@ from sharing.core.extensions import db
 from sharing.core.mail import SmtpSession
 from sharing.models import OutboxMessage
 
-CLAIM_LEASE = timedelta(minutes=10)
+# Far longer than a batch can take (MAIL_BATCH_SIZE sends, each under the SMTP timeout),
+# so that a live worker's claim never lapses under it.
+CLAIM_LEASE = timedelta(minutes=30)
 ERROR_LENGTH = 2000
 
 

@@ -49,11 +49,9 @@ def run_job(job: Job, now: datetime | None) -> int | None:
         return None
 
 
-def run_forever(rounds: int | None = None) -> None:
-    """Run a round, sleep WORKER_INTERVAL_SECONDS, again (`rounds` times, or forever)."""
-    done = 0
-    while rounds is None or done < rounds:
+def run_forever() -> None:
+    """Run a round, sleep WORKER_INTERVAL_SECONDS, again, until stopped."""
+    while True:
         run_once()
         db.session.remove()  # a fresh session each round: nothing stale, nothing piling up
-        done += 1
         time.sleep(current_app.config["WORKER_INTERVAL_SECONDS"])
