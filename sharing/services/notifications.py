@@ -97,40 +97,80 @@ class Template:
     kind: str
     method: str
     subject: Callable[[str, int], str]
-    intro: Callable[[], str]
+    intro: Callable[[int], str]
 
 
+# Subjects get the resource's name and how many bookings; intros how many bookings.
 TEMPLATES = {
-    "request": Template("request", "REQUEST", lambda name, n: ngettext(
-        "Booking request to approve: %(resource)s", "%(num)d booking requests to approve: "
-        "%(resource)s", n, resource=name),
-        lambda: _("A booking request awaits your decision, as a manager of the resource. "
-                  "Approve or reject it on the approvals page:")),
-    "approved": Template("decision", "REQUEST", lambda name, n: ngettext(
-        "Booking approved: %(resource)s", "%(num)d bookings approved: %(resource)s", n,
-        resource=name), lambda: _("Your booking request was approved.")),
-    "rejected": Template("decision", "CANCEL", lambda name, n: ngettext(
-        "Booking request rejected: %(resource)s", "%(num)d booking requests rejected: "
-        "%(resource)s", n, resource=name), lambda: _("Your booking request was rejected.")),
-    "confirmation": Template("confirmation", "REQUEST", lambda name, n: ngettext(
-        "Booking confirmed: %(resource)s", "%(num)d bookings confirmed: %(resource)s", n,
-        resource=name), lambda: _("Your booking is confirmed.")),
-    "cancellation": Template("cancellation", "CANCEL", lambda name, n: ngettext(
-        "Booking cancelled: %(resource)s", "%(num)d bookings cancelled: %(resource)s", n,
-        resource=name), lambda: _("This booking was cancelled.")),
-    "staff_booked": Template("staff", "REQUEST", lambda name, n: ngettext(
-        "Your time is booked: %(resource)s", "Your time is booked %(num)d times: "
-        "%(resource)s", n, resource=name),
-        lambda: _("Your time, shared as the resource below, has been booked.")),
-    "staff_cancelled": Template("staff", "CANCEL", lambda name, n: ngettext(
-        "Booking of your time cancelled: %(resource)s", "%(num)d bookings of your time "
-        "cancelled: %(resource)s", n, resource=name),
-        lambda: _("A booking of your time, shared as the resource below, was cancelled.")),
-    "digest": Template("request", "REQUEST", lambda _name, n: ngettext(
-        "%(num)d booking request awaits your decision",
-        "%(num)d booking requests await your decision", n),
-        lambda: _("These booking requests await your decision, as a manager of their "
-                  "resource. Approve or reject them on the approvals page:")),
+    "request": Template(
+        "request", "REQUEST",
+        subject=lambda name, n: ngettext(
+            "Booking request to approve: %(resource)s",
+            "%(num)d booking requests to approve: %(resource)s", n, resource=name),
+        intro=lambda n: ngettext(
+            "A booking request awaits your decision, as a manager of the resource. "
+            "Approve or reject it on the approvals page:",
+            "These booking requests await your decision, as a manager of the resource. "
+            "Approve or reject them on the approvals page:", n)),
+    "approved": Template(
+        "decision", "REQUEST",
+        subject=lambda name, n: ngettext(
+            "Booking approved: %(resource)s",
+            "%(num)d bookings approved: %(resource)s", n, resource=name),
+        intro=lambda n: ngettext(
+            "Your booking request was approved.",
+            "Your booking requests were approved.", n)),
+    "rejected": Template(
+        "decision", "CANCEL",
+        subject=lambda name, n: ngettext(
+            "Booking request rejected: %(resource)s",
+            "%(num)d booking requests rejected: %(resource)s", n, resource=name),
+        intro=lambda n: ngettext(
+            "Your booking request was rejected.",
+            "Your booking requests were rejected.", n)),
+    "confirmation": Template(
+        "confirmation", "REQUEST",
+        subject=lambda name, n: ngettext(
+            "Booking confirmed: %(resource)s",
+            "%(num)d bookings confirmed: %(resource)s", n, resource=name),
+        intro=lambda n: ngettext(
+            "Your booking is confirmed.",
+            "Your bookings are confirmed.", n)),
+    "cancellation": Template(
+        "cancellation", "CANCEL",
+        subject=lambda name, n: ngettext(
+            "Booking cancelled: %(resource)s",
+            "%(num)d bookings cancelled: %(resource)s", n, resource=name),
+        intro=lambda n: ngettext(
+            "This booking was cancelled.",
+            "These bookings were cancelled.", n)),
+    "staff_booked": Template(
+        "staff", "REQUEST",
+        subject=lambda name, n: ngettext(
+            "Your time is booked: %(resource)s",
+            "Your time is booked %(num)d times: %(resource)s", n, resource=name),
+        intro=lambda n: ngettext(
+            "Your time, shared as the resource below, has been booked.",
+            "Your time, shared as the resource below, has been booked at these times.", n)),
+    "staff_cancelled": Template(
+        "staff", "CANCEL",
+        subject=lambda name, n: ngettext(
+            "Booking of your time cancelled: %(resource)s",
+            "%(num)d bookings of your time cancelled: %(resource)s", n, resource=name),
+        intro=lambda n: ngettext(
+            "A booking of your time, shared as the resource below, was cancelled.",
+            "These bookings of your time, shared as the resource below, were cancelled.",
+            n)),
+    "digest": Template(
+        "request", "REQUEST",
+        subject=lambda _name, n: ngettext(
+            "%(num)d booking request awaits your decision",
+            "%(num)d booking requests await your decision", n),
+        intro=lambda n: ngettext(
+            "This booking request awaits your decision, as a manager of its resource. "
+            "Approve or reject it on the approvals page:",
+            "These booking requests await your decision, as a manager of their resource. "
+            "Approve or reject them on the approvals page:", n)),
 }
 
 
@@ -229,7 +269,8 @@ def queue_message(template: str, recipient: User, bookings: list[Booking],
     words = TEMPLATES[template]
     with force_locale(recipient.locale):
         subject = words.subject(bookings[0].resource.name, len(bookings))
-        body = render_template("mail/booking.txt", intro=words.intro(), recipient=recipient,
+        body = render_template("mail/booking.txt", intro=words.intro(len(bookings)),
+                               recipient=recipient,
                                items=[item(booking, recipient) for booking in bookings],
                                approvals=external_url("bookings.approvals")
                                if words.kind == "request" else None)
