@@ -133,6 +133,22 @@ def test_the_booker_cancelling_tells_the_other_side_only(english, inbox):
     assert message["Subject"] == f"Booking cancelled: {scene.room.name}"
 
 
+def test_pages_queue_the_messages_in_their_own_transaction(english, inbox, login):
+    scene = english
+    series = book_all(scene, recurrence="FREQ=WEEKLY;COUNT=3")
+    inbox.clear()
+    client = login(scene.manager)
+    response = client.post(f"/bookings/{series[1].id}/cancel",
+                           data={"scope": "following", "cancel_reason": "Fin du projet"})
+    assert response.status_code == 302
+    assert outbox_count(kind="cancellation", status="waiting") == 1  # not sent by the request
+    (message,) = inbox.messages
+    assert message["To"] == "member@example.org"
+    assert message["Subject"] == f"2 bookings cancelled: {scene.room.name}"
+    uids = {str(Calendar.from_ical(ics).walk("VEVENT")[0]["UID"]) for ics in calendars(message)}
+    assert uids == {series[1].uid, series[2].uid}
+
+
 def test_each_message_is_in_its_recipients_language(scene, inbox):
     scene.member.locale = "en"  # the manager keeps the factory's French
     scene.room.requires_approval = True
