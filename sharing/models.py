@@ -440,7 +440,8 @@ class OutboxMessage(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
     subject: Mapped[str] = mapped_column(String(300))
-    # The whole RFC 5322 message, rendered in the recipient's language when queued.
+    # The whole RFC 5322 message, rendered in the recipient's language when queued;
+    # emptied once sent.
     content: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

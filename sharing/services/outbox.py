@@ -64,7 +64,8 @@ def record_outcome(message_id: int, claim: str, **values) -> None:
 
 
 def record_sent(message: OutboxMessage, claim: str, now: datetime) -> None:
-    record_outcome(message.id, claim, status="sent", sent_at=now, last_error="",
+    """The content goes once sent: it holds reset and invitation links, notes, titles."""
+    record_outcome(message.id, claim, status="sent", sent_at=now, last_error="", content="",
                    attempts=message.attempts + 1)
 
 
