@@ -123,6 +123,23 @@ def test_a_confirmed_booking_of_staff_time_tells_the_booker_and_the_person(
     assert "Assemblée générale" in body(messages["compta@example.org"])  # they may see it
 
 
+def test_the_person_hears_when_a_booking_of_their_time_is_cancelled(
+        english, inbox, create_user, create_resource):
+    scene = english
+    expert = create_user(email="expert@example.org", locale="en")
+    expertise = create_resource(kind="expertise", owner=scene.owner, site=scene.room.site,
+                                name="Diagnostic énergie", person=expert)
+    booking = book_room(scene, resource=expertise)
+    inbox.clear()
+    cancel(scene.member, booking.id)
+    messages = {m["To"]: m for m in inbox.messages}
+    assert set(messages) == {"manager@example.org", "expert@example.org"}
+    message = messages["expert@example.org"]
+    assert message["Subject"] == "Booking of your time cancelled: Diagnostic énergie"
+    calendar, event = only_event(message)
+    assert calendar["METHOD"] == "CANCEL" and str(event["UID"]) == booking.uid
+
+
 def test_the_booker_cancelling_tells_the_other_side_only(english, inbox):
     scene = english
     booking = book_room(scene)
