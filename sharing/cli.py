@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
-from sharing.models import OUTBOX_STATUSES, ROLES, Organisation, User
+from sharing.models import OUTBOX_STATUSES, ROLES, Organisation, OutboxMessage, User
 from sharing.services import accounts, api_tokens, demo, notifications, organisations, outbox
 from sharing.services.worker import run_forever, run_once
 
@@ -151,15 +151,24 @@ mail_commands = AppGroup("mail", help="The outbox of e-mail messages.")
 
 
 @mail_commands.command("status")
-@click.option("--limit", default=100, show_default=True, help="At most this many listed.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="At most this many listed.")
 def mail_status(limit: int) -> None:
     """Count the messages by state, and list those that wait and those that failed."""
     counts = outbox.status_counts()
     click.echo(", ".join(f"{status}: {counts.get(status, 0)}" for status in OUTBOX_STATUSES))
     for message in outbox.unsent_messages(limit):
         click.echo(f"#{message.id} {message.status} {message.kind} to {message.recipient}, "
-                   f"{message.attempts} tries, next {message.due_at:%Y-%m-%d %H:%M} UTC"
+                   f"{message.attempts} tries, {when(message)}"
                    + (f": {message.last_error}" if message.last_error else ""))
+
+
+def when(message: OutboxMessage) -> str:
+    """The moment that matters for a message not sent, in UTC."""
+    label, moment = {"failed": ("last try", message.due_at),
+                     "held": ("held for the digest since", message.created_at)
+                     }.get(message.status, ("next try", message.due_at))
+    return f"{label} {moment:%Y-%m-%d %H:%M} UTC"
 
 
 COMMANDS = [site_commands, org_commands, user_commands, token_commands, load_demo, worker,

@@ -146,7 +146,8 @@ def test_after_the_last_try_a_message_fails_with_the_error(app, runner):
     assert result.exit_code == 0
     assert "failed: 1" in result.output
     assert f"#{message.id} failed invitation to message.000@example.org" in result.output
-    assert "ConnectionRefusedError" in result.output
+    assert "ConnectionRefusedError" in result.output and "2 tries, last try" in result.output
+    assert runner.invoke(args=["mail", "status", "--limit", "-1"]).exit_code == 2
 
 
 def test_without_a_worker_nothing_waits_on_the_server_and_nothing_is_lost(app, runner):
@@ -154,7 +155,7 @@ def test_without_a_worker_nothing_waits_on_the_server_and_nothing_is_lost(app, r
     subjects = queue(3)
     assert statuses() == ["waiting"] * 3
     result = runner.invoke(args=["mail", "status"])
-    assert "waiting: 3" in result.output
+    assert "waiting: 3" in result.output and "0 tries, next try" in result.output
     assert all(subject.replace(" ", ".").lower() in result.output for subject in subjects)
 
 
