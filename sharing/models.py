@@ -42,7 +42,7 @@ HOLDING_STATUSES = ("pending", "confirmed")
 TOKEN_PURPOSES = ("invite", "reset")
 # What a message is about; people may turn off the booking kinds (NOTIFICATION_KINDS).
 NOTIFICATION_KINDS = ("request", "decision", "confirmation", "cancellation", "staff")
-MAIL_KINDS = ("invitation", "password_reset", "digest", *NOTIFICATION_KINDS)
+MAIL_KINDS = ("invitation", "password_reset", "lockout", "digest", *NOTIFICATION_KINDS)
 # waiting → sending (claimed by a worker) → sent, or back to waiting to retry, or failed;
 # held: a pending request kept for its recipient's daily digest, then digested.
 OUTBOX_STATUSES = ("waiting", "sending", "sent", "failed", "held", "digested")
@@ -100,10 +100,20 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id kept in session and remember cookies: bumping it signs out every
+    # copy of them (sign out everywhere, new password, deactivation).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Wrong passwords since the last success; from a threshold on, the account is locked
+    # until `locked_until`, for twice as long each time.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

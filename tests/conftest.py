@@ -21,6 +21,9 @@ from sharing import create_app
 from sharing.core.extensions import db
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User
 
+# Shared fixtures: a real SMTP server (`inbox`, `smtp_port`).
+pytest_plugins = ["mail_helpers"]
+
 DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "correct horse battery"
 
@@ -136,30 +139,6 @@ def empty_all_tables():
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(scope="module")
-def smtp_port():
-    from mail_helpers import free_port
-
-    return free_port()
-
-
-@pytest.fixture
-def mail_config(smtp_port):
-    """For a module that reads mail: `app_config = mail_config` sends it to `inbox`."""
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port}
-
-
-@pytest.fixture
-def inbox(smtp_port):
-    """A real SMTP server on a loopback port; `inbox.messages` runs the worker once."""
-    from mail_helpers import Inbox, Receiver, serve
-
-    receiver = Receiver()
-    controller = serve(receiver, smtp_port)
-    yield Inbox(receiver)
-    controller.stop()
-
-
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -176,7 +155,7 @@ def login(client):
 
     def sign_in(user: User):
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 

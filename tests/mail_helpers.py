@@ -1,8 +1,9 @@
-"""A real SMTP server (aiosmtpd) on a loopback port, and an inbox that reads what the
+"""A real SMTP server (aiosmtpd) on a free loopback port, and an inbox that reads what the
 worker sends: `inbox.messages` first runs one real round of the worker (`run_once`).
 
-The `smtp_port` and `inbox` fixtures are in conftest.py; a module that reads mail points
-the application at the server with `app_config = mail_config` (see `mail_config`)."""
+A pytest plugin (see conftest.py): every module has the `smtp_port` and `inbox` fixtures;
+give the application `MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port`.
+"""
 
 import re
 import socket
@@ -10,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from sharing.services.worker import run_once
@@ -76,3 +78,16 @@ def serve(handler, port: int) -> Controller:
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     return controller
+
+
+@pytest.fixture
+def smtp_port():
+    return free_port()
+
+
+@pytest.fixture
+def inbox(smtp_port):
+    receiver = Receiver()
+    controller = serve(receiver, smtp_port)
+    yield Inbox(receiver)
+    controller.stop()

@@ -15,11 +15,6 @@ from sharing.core.extensions import db
 from sharing.models import AccountToken, Membership, OutboxMessage, User
 
 
-@pytest.fixture
-def app_config(mail_config):
-    return mail_config
-
-
 @pytest.fixture(autouse=True)
 def english_pages(request, client):
     """Pages and mail read in English, for people signed in (`english`) and not: the tests
@@ -28,9 +23,16 @@ def english_pages(request, client):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
+@pytest.fixture
+def app_config(smtp_port):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port}
+
+
 def signed_in_user_id(client):
+    """The user id in the session cookie, without its session version."""
     with client.session_transaction() as session:
-        return session.get("_user_id")
+        session_id = session.get("_user_id")
+    return session_id and session_id.partition(".")[0]
 
 
 def count(model) -> int:

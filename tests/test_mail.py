@@ -15,12 +15,13 @@ from sharing.core.extensions import db
 from sharing.engine import BookingRefused, book, cancel, decide
 from sharing.models import Booking, NotificationPreference, OutboxMessage
 from sharing.services.notifications import queue_message, save_settings
+from sharing.services.personal_data import anonymise_person
 from sharing.services.worker import run_once
 
 
 @pytest.fixture
-def app_config(mail_config):
-    return mail_config
+def app_config(smtp_port):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port}
 
 
 @pytest.fixture
@@ -221,6 +222,17 @@ def test_someone_outside_the_booking_may_read_only_the_interval(english, inbox, 
                    booking.uid):
         assert secret not in text
     assert "Booked" in text and scene.room.name in text
+
+
+def test_anonymising_a_person_forgets_their_mail_and_sends_none(english, inbox):
+    scene = english
+    book_room(scene)  # a confirmation waits for the member
+    anonymise_person(scene.member)
+    db.session.commit()
+    assert inbox.messages == []
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "confirmation"))
+    assert (row.status, row.recipient, row.subject, row.content) == (
+        "failed", f"anonymised-{scene.member.id}@invalid", "", "")
 
 
 # --- preferences and the digest ------------------------------------------------------------

@@ -25,8 +25,8 @@ WAIT_SECONDS = 120
 
 
 @pytest.fixture
-def app_config(mail_config):
-    return mail_config
+def app_config(smtp_port):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port}
 
 
 def queue(count: int) -> list[str]:

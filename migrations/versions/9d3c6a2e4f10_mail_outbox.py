@@ -1,7 +1,7 @@
 """mail outbox, written in the change's transaction; notification preferences
 
 Revision ID: 9d3c6a2e4f10
-Revises: 5b8e1f0c7d2a
+Revises: 7d3c9a1e5f20
 Create Date: 2026-11-29 19:45:00
 
 """
@@ -9,12 +9,12 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '9d3c6a2e4f10'
-down_revision = '5b8e1f0c7d2a'
+down_revision = '7d3c9a1e5f20'
 branch_labels = None
 depends_on = None
 
-KINDS = "'invitation', 'password_reset', 'digest', 'request', 'decision', 'confirmation', " \
-    "'cancellation', 'staff'"
+KINDS = "'invitation', 'password_reset', 'lockout', 'digest', 'request', 'decision', " \
+    "'confirmation', 'cancellation', 'staff'"
 NOTIFICATION_KINDS = "'request', 'decision', 'confirmation', 'cancellation', 'staff'"
 
 
