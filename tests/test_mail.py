@@ -110,13 +110,22 @@ def test_a_rejection_says_why(english, inbox):
     assert only_event(message)[0]["METHOD"] == "CANCEL"
 
 
+@pytest.fixture
+def shared_time(english, create_user, create_resource):
+    """A resource of the owner that is someone's time: `shared_time(kind, name, email)`."""
+
+    def factory(kind: str, name: str, email: str):
+        person = create_user(email=email, locale="en")
+        return create_resource(kind=kind, owner=english.owner, site=english.room.site,
+                               name=name, person=person)
+
+    return factory
+
+
 def test_a_confirmed_booking_of_staff_time_tells_the_booker_and_the_person(
-        english, inbox, create_user, create_resource):
+        english, inbox, shared_time):
     scene = english
-    accountant = create_user(email="compta@example.org", locale="en")
-    staff = create_resource(kind="staff", owner=scene.owner, site=scene.room.site,
-                            name="Comptable partagée", person=accountant)
-    book_room(scene, resource=staff)
+    book_room(scene, resource=shared_time("staff", "Comptable partagée", "compta@example.org"))
     messages = {m["To"]: m for m in inbox.messages}
     assert set(messages) == {"member@example.org", "compta@example.org"}
     assert messages["member@example.org"]["Subject"] == "Booking confirmed: Comptable partagée"
@@ -124,13 +133,11 @@ def test_a_confirmed_booking_of_staff_time_tells_the_booker_and_the_person(
     assert "Assemblée générale" in body(messages["compta@example.org"])  # they may see it
 
 
-def test_the_person_hears_when_a_booking_of_their_time_is_cancelled(
-        english, inbox, create_user, create_resource):
+def test_the_person_hears_when_a_booking_of_their_time_is_cancelled(english, inbox,
+                                                                    shared_time):
     scene = english
-    expert = create_user(email="expert@example.org", locale="en")
-    expertise = create_resource(kind="expertise", owner=scene.owner, site=scene.room.site,
-                                name="Diagnostic énergie", person=expert)
-    booking = book_room(scene, resource=expertise)
+    booking = book_room(scene, resource=shared_time("expertise", "Diagnostic énergie",
+                                                    "expert@example.org"))
     inbox.clear()
     cancel(scene.member, booking.id)
     messages = {m["To"]: m for m in inbox.messages}
