@@ -116,8 +116,8 @@ def refuse_unsaved_changes() -> None:
     query flushes pending objects) but not committed."""
     session = db.session
     if has_changes(session) or session.info.get(FLUSHED):
-        raise UnsavedChanges(f"{len(session.new)} new, {len(session.dirty)} changed, "
-                             f"{len(session.deleted)} deleted object(s) not yet committed")
+        raise UnsavedChanges("the session holds changes not yet committed: commit or "
+                             "roll them back before this transaction")
 
 
 def has_changes(session) -> bool:
