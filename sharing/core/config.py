@@ -27,6 +27,15 @@ DEFAULTS = {
     "MAIL_DEFAULT_SENDER": "sharing@localhost",
     "INVITATION_DAYS": 7,
     "PASSWORD_RESET_HOURS": 24,
+    # Owners' external calendars (services.external_calendars): each fetch has this many
+    # seconds and bytes; private and loopback addresses are refused unless allowed.
+    "CALENDAR_FETCH_TIMEOUT": 10,
+    "CALENDAR_FETCH_MAX_BYTES": 5 * 1024 * 1024,
+    "CALENDAR_FETCH_ALLOW_PRIVATE": False,
+    # The worker syncs each calendar this often; read this many days ahead when the
+    # resource sets no booking horizon of its own.
+    "CALENDAR_SYNC_MINUTES": 30,
+    "CALENDAR_SYNC_DAYS": 365,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
