@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.models import ROLES, Organisation, User
-from sharing.services import accounts, api_tokens, demo, organisations
+from sharing.services import accounts, api_tokens, demo, external_calendars, organisations
 
 
 @contextmanager
@@ -119,6 +119,19 @@ def create_token(email: str, name: str) -> None:
     report(f"API token for {email}; it is shown only this once:", raw)
 
 
+calendar_commands = AppGroup("calendars", help="Owners' external calendars, read as busy time.")
+
+
+@calendar_commands.command("sync")
+def sync_calendars() -> None:
+    """Read the external calendars not tried for CALENDAR_SYNC_MINUTES (for cron); prints
+    how many were read, and each failure on stderr."""
+    tried, failures = external_calendars.sync_due_calendars()
+    for calendar_id, error in failures.items():
+        click.echo(f"calendar {calendar_id}: {external_calendars.error_message(error)}", err=True)
+    click.echo(f"Read {tried - len(failures)} of {tried} calendars due.")
+
+
 @click.command("demo")
 @with_appcontext
 def load_demo() -> None:
@@ -128,4 +141,5 @@ def load_demo() -> None:
     click.echo(report)
 
 
-COMMANDS = [site_commands, org_commands, user_commands, token_commands, load_demo]
+COMMANDS = [site_commands, org_commands, user_commands, token_commands, calendar_commands,
+            load_demo]

@@ -36,6 +36,9 @@ DEFAULTS = {
     # resource sets no booking horizon of its own.
     "CALENDAR_SYNC_MINUTES": 30,
     "CALENDAR_SYNC_DAYS": 365,
+    # A calendar with more events than this in that window is refused (an event repeating
+    # every minute would otherwise fill the table).
+    "CALENDAR_MAX_EVENTS": 10_000,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -76,11 +76,14 @@ def fetch_once(url: str, validators: Validators, limits: Limits, deadline: float
     parts = urlsplit(url)
     connection = pinned_connection(parts, limits, remaining(deadline))
     try:
+        connection.connect()
+        # kept: a closing answer takes the socket from the connection
+        sock = connection.sock
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection.request("GET", target,
                            headers={"User-Agent": USER_AGENT, **validators.headers()})
         response = connection.getresponse()
-        return read_answer(response, connection, limits, deadline)
+        return read_answer(response, sock, limits, deadline)
     except TimeoutError:
         raise FetchError("timeout") from None
     except (OSError, http.client.HTTPException) as error:
@@ -89,7 +92,7 @@ def fetch_once(url: str, validators: Validators, limits: Limits, deadline: float
         connection.close()
 
 
-def read_answer(response: http.client.HTTPResponse, connection, limits: Limits,
+def read_answer(response: http.client.HTTPResponse, sock: socket.socket, limits: Limits,
                 deadline: float) -> tuple[Fetched | None, str | None]:
     if response.status in REDIRECTS and response.getheader("Location"):
         return None, response.getheader("Location")
@@ -97,12 +100,12 @@ def read_answer(response: http.client.HTTPResponse, connection, limits: Limits,
         return Fetched(None, Validators()), None
     if response.status != 200:
         raise FetchError("http_status", str(response.status))
-    body = read_body(response, connection, limits.max_bytes, deadline)
+    body = read_body(response, sock, limits.max_bytes, deadline)
     return Fetched(body, Validators(response.getheader("ETag"),
                                     response.getheader("Last-Modified"))), None
 
 
-def read_body(response: http.client.HTTPResponse, connection, max_bytes: int,
+def read_body(response: http.client.HTTPResponse, sock: socket.socket, max_bytes: int,
               deadline: float) -> bytes:
     """At most `max_bytes`, before the deadline: a slow trickle is cut off like a silence."""
     declared = response.getheader("Content-Length", "")
@@ -110,7 +113,7 @@ def read_body(response: http.client.HTTPResponse, connection, max_bytes: int,
         raise FetchError("too_large")
     chunks, size = [], 0
     while True:
-        connection.sock.settimeout(remaining(deadline))
+        sock.settimeout(remaining(deadline))
         chunk = response.read1(CHUNK_BYTES)
         if not chunk:
             return b"".join(chunks)

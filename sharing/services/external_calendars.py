@@ -31,9 +31,6 @@ from sharing.engine.times import at_wall_minutes, localize, to_utc, zone
 from sharing.models import BUSY_PIECE_MINUTES, ExternalBusy, ExternalCalendar, Resource, User
 
 URL_MAX_LENGTH = 2000
-# A feed expanding to more periods than this over the window is refused (an event
-# repeating every minute would otherwise fill the table).
-MAX_BUSY_PERIODS = 10_000
 # The window starts a day back, so that an event already running still counts.
 LOOKBACK = timedelta(days=1)
 
@@ -106,14 +103,16 @@ class SyncJob:
     timezone: str
     start: datetime
     end: datetime
+    max_events: int
 
 
 def sync_job(calendar: ExternalCalendar, now: datetime) -> SyncJob:
     resource = calendar.resource
-    days = resource.max_advance_days or current_app.config["CALENDAR_SYNC_DAYS"]
+    config = current_app.config
+    days = resource.max_advance_days or config["CALENDAR_SYNC_DAYS"]
     return SyncJob(calendar.id, calendar.url,
                    Validators(calendar.etag, calendar.last_modified), resource.timezone,
-                   now - LOOKBACK, now + timedelta(days=days + 1))
+                   now - LOOKBACK, now + timedelta(days=days + 1), config["CALENDAR_MAX_EVENTS"])
 
 
 def fetch_limits() -> Limits:
@@ -123,12 +122,12 @@ def fetch_limits() -> Limits:
 
 
 def sync_calendars(calendars: Iterable[ExternalCalendar], now: datetime | None = None
-                   ) -> list[str]:
-    """Fetch and store each calendar; the failures' stored errors (empty when all went well)."""
+                   ) -> dict[int, str]:
+    """Fetch and store each calendar; the failures: calendar id → stored error."""
     now = now or utcnow()
     jobs = [sync_job(calendar, now) for calendar in calendars]
     db.session.commit()  # nothing stays locked while the servers answer
-    return [error for job in jobs if (error := run_sync(job, now))]
+    return {job.calendar_id: error for job in jobs if (error := run_sync(job, now))}
 
 
 def run_sync(job: SyncJob, now: datetime) -> str:
@@ -186,13 +185,13 @@ def busy_periods(body: bytes, job: SyncJob) -> list[tuple[datetime, datetime]]:
     try:
         events = recurring_ical_events.of(icalendar.Calendar.from_ical(body)).after(job.start)
         starting = takewhile(lambda event: aware(event.decoded("DTSTART"), tz) < job.end, events)
-        periods = [period for event in islice(starting, MAX_BUSY_PERIODS + 1)
+        periods = [period for event in islice(starting, job.max_events + 1)
                    if (period := busy_period(event, tz))]
     except FetchError:
         raise
     except Exception:  # the file is the server's: any way icalendar fails means "invalid"
         raise FetchError("not_calendar") from None
-    if len(periods) > MAX_BUSY_PERIODS:
+    if len(periods) > job.max_events:
         raise FetchError("too_many_events")
     return periods
 
@@ -225,7 +224,7 @@ def due_calendars(now: datetime) -> list[ExternalCalendar]:
         .order_by(ExternalCalendar.last_attempt_at.is_not(None), ExternalCalendar.last_attempt_at)))
 
 
-def sync_due_calendars(now: datetime | None = None) -> tuple[int, list[str]]:
+def sync_due_calendars(now: datetime | None = None) -> tuple[int, dict[int, str]]:
     """The worker's job: sync every calendar not tried for `CALENDAR_SYNC_MINUTES`; how
     many were tried, and the failures."""
     now = now or utcnow()
