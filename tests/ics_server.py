@@ -2,10 +2,11 @@
 
 Each path answers as its `Answer` says: a body, validators honoured with 304, a status,
 a delay before the headers, a body trickled byte by byte, or no Content-Length at all.
-Every request's headers are recorded.
+Every request's headers are recorded, and a test may act while the client waits.
 """
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +24,8 @@ class Answer:
     trickle_seconds: float = 0  # between the bytes of the body
     declare_length: bool = True
     location: str | None = None
+    # called before answering; what it returns is kept in `Served.seen`
+    while_asked: Callable[[], object] | None = None
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Served:
     port: int = 0
     answers: dict[str, Answer] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    seen: list[object] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def url(self, path: str) -> str:
@@ -46,6 +50,8 @@ class Handler(BaseHTTPRequestHandler):
         served = self.server.served
         served.requests.append((self.path, dict(self.headers)))
         answer = served.answers.get(self.path, Answer(status=404))
+        if answer.while_asked:
+            served.seen.append(answer.while_asked())
         served.stop.wait(min(answer.stall_seconds, LONGEST_STALL_SECONDS))
         if self.is_not_modified(answer):
             self.send_response(304)

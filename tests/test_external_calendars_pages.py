@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from booking_page_helpers import english  # noqa: F401  (autouse fixture)
 from ics_server import Answer, start, stop
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from sharing.core.database import utcnow
 from sharing.core.extensions import db
@@ -59,6 +61,35 @@ def test_a_manager_attaches_and_synchronises_a_calendar(client, login, scene, ic
     answer = client.post(calendars_url(scene.room, "sync"), follow_redirects=True)
     assert "Calendars synchronised." in answer.text and "Last read:" in answer.text
     assert db.session.scalar(select(func.count()).select_from(ExternalBusy)) == 1
+
+
+def writes_without_waiting(url: str) -> bool:
+    """Whether another connection can write the calendar's and the resource's rows at once."""
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 0} if sqlite
+                           else {"options": "-c lock_timeout=200"})
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE external_calendar SET last_error = last_error"))
+            connection.execute(text("UPDATE resource SET quantity = quantity"))
+        return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def test_nothing_is_locked_while_the_calendar_server_answers(client, login, scene, ics):
+    """On SQLite a POST holds the write lock from its first statement: the sync ends that
+    transaction before it fetches."""
+    login(scene.manager)
+    attached(client, scene, ics.url("/van.ics"))
+    url = db.engine.url.render_as_string(hide_password=False)
+    ics.answers["/van.ics"].while_asked = lambda: writes_without_waiting(url)
+    sync_url = calendars_url(scene.room, "sync")
+    db.session.commit()  # the request starts its own transaction, as in production
+    answer = client.post(sync_url, follow_redirects=True)
+    assert ics.seen == [True] and "Calendars synchronised." in answer.text
 
 
 def test_a_failed_sync_shows_why_and_keeps_the_last_good_read(client, login, scene, ics):
