@@ -257,6 +257,16 @@ def test_a_recurrence_that_never_ends_is_refused_not_stored(scene, ics):
     assert db.session.scalar(select(func.count()).select_from(ExternalBusy)) == 0
 
 
+def test_a_recurrence_too_costly_to_expand_is_stopped(scene, ics, app):
+    app.config["CALENDAR_EXPAND_TIMEOUT"] = 2
+    ics.answers["/secondly.ics"] = Answer(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:s\r\n"
+        b"DTSTART:20000101T080000Z\r\nDTEND:20000101T080001Z\r\nRRULE:FREQ=SECONDLY\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+    calendar = attach(scene, ics.url("/secondly.ics"))
+    assert sync(calendar) == {calendar.id: "too_complex"}
+
+
 def test_redirects_are_followed_and_checked(scene, ics):
     ics.answers["/moved.ics"] = Answer(status=301, location="/owner.ics")
     ics.answers["/owner.ics"] = Answer(OWNER_ICS)

@@ -39,6 +39,8 @@ DEFAULTS = {
     # A calendar with more events than this in that window is refused (an event repeating
     # every minute would otherwise fill the table).
     "CALENDAR_MAX_EVENTS": 10_000,
+    # seconds of work reading one calendar's events may take, apart from the fetch
+    "CALENDAR_EXPAND_TIMEOUT": 20,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
