@@ -16,6 +16,7 @@ from sharing.engine import check, find_free_resources, get_availability
 from sharing.models import ExternalBusy, ExternalCalendar
 from sharing.services.external_calendars import (
     add_calendar,
+    claim_due_calendars,
     remove_calendar,
     sync_calendars,
     sync_due_calendars,
@@ -289,6 +290,17 @@ def test_the_worker_syncs_what_is_due(scene, ics, owner_calendar):
     ics.answers["/owner.ics"] = Answer(status=503)
     assert sync_due_calendars(NOW + timedelta(minutes=31)) == (1, {owner_calendar.id:
                                                                     "http_status:503"})
+
+
+def test_a_calendar_claimed_by_one_worker_is_not_claimed_by_another(scene, ics, owner_calendar):
+    assert [calendar.id for calendar in claim_due_calendars(NOW)] == [owner_calendar.id]
+    assert claim_due_calendars(NOW) == []
+
+
+def test_calendars_of_withdrawn_resources_are_not_read(scene, owner_calendar):
+    scene.room.active = False
+    db.session.commit()
+    assert sync_due_calendars(NOW) == (0, {})
 
 
 def test_the_command_line_syncs_what_is_due(runner, owner_calendar):

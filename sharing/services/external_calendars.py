@@ -22,7 +22,7 @@ import recurring_ical_events
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from sharing.core.database import utcnow, write_transaction
 from sharing.core.extensions import db
@@ -251,18 +251,35 @@ def aware(moment: date | datetime, tz: ZoneInfo) -> datetime:
     return moment if moment.tzinfo else localize(moment, tz)
 
 
-def due_calendars(now: datetime) -> list[ExternalCalendar]:
+def is_due(now: datetime):
+    """SQL: not tried for `CALENDAR_SYNC_MINUTES`."""
     every = timedelta(minutes=current_app.config["CALENDAR_SYNC_MINUTES"])
-    return list(db.session.scalars(
-        select(ExternalCalendar).join(Resource).where(
-            Resource.active, or_(ExternalCalendar.last_attempt_at.is_(None),
-                                 ExternalCalendar.last_attempt_at <= now - every))
-        .order_by(ExternalCalendar.last_attempt_at.is_not(None), ExternalCalendar.last_attempt_at)))
+    return or_(ExternalCalendar.last_attempt_at.is_(None),
+               ExternalCalendar.last_attempt_at <= now - every)
+
+
+def claim_due_calendars(now: datetime) -> list[ExternalCalendar]:
+    """The due calendars of active resources, each marked as tried by a conditional update:
+    of several workers running at once, one only reads a given calendar."""
+    with write_transaction():
+        due = db.session.scalars(
+            select(ExternalCalendar.id).join(Resource).where(Resource.active, is_due(now))
+            .order_by(ExternalCalendar.last_attempt_at.is_not(None),
+                      ExternalCalendar.last_attempt_at)).all()
+        claimed = [calendar_id for calendar_id in due if db.session.execute(
+            update(ExternalCalendar).where(ExternalCalendar.id == calendar_id, is_due(now))
+            .values(last_attempt_at=now)).rowcount == 1]
+    return [db.session.get(ExternalCalendar, calendar_id) for calendar_id in claimed]
 
 
 def sync_due_calendars(now: datetime | None = None) -> tuple[int, dict[int, str]]:
-    """The worker's job: sync every calendar not tried for `CALENDAR_SYNC_MINUTES`; how
-    many were tried, and the failures."""
+    """Sync every calendar not tried for `CALENDAR_SYNC_MINUTES`: how many were tried, and
+    the failures."""
     now = now or utcnow()
-    due = due_calendars(now)
+    due = claim_due_calendars(now)
     return len(due), sync_calendars(due, now)
+
+
+def sync_calendars_job(now: datetime | None = None) -> int:
+    """The worker's job: how many calendars were due (each one's outcome is on its row)."""
+    return sync_due_calendars(now)[0]
