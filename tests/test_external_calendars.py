@@ -5,6 +5,7 @@ kept when the feed fails, and refused by the engine as `external_busy`, busy onl
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from api_helpers import Api
 from engine_helpers import NOW, at
 from flask_babel import gettext
 from ics_server import Answer, start, stop
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sharing.core.extensions import db
 from sharing.core.fetch import is_public
 from sharing.engine import check, find_free_resources, get_availability
+from sharing.engine.alternatives import find_alternatives
 from sharing.models import ExternalBusy, ExternalCalendar
 from sharing.services.external_calendars import (
     add_calendar,
@@ -379,8 +381,6 @@ def test_availability_shows_the_whole_resource_busy(scene, create_resource, owne
 
 def test_the_free_search_and_the_alternatives_skip_external_events(scene, create_resource,
                                                                    owner_calendar):
-    from sharing.engine.alternatives import find_alternatives
-
     sync(owner_calendar)
     twin = create_resource(kind="room", owner=scene.owner, site=scene.room.site, capacity=12)
     busy = (at("2027-03-29 10:00"), at("2027-03-29 11:00"))
@@ -390,3 +390,30 @@ def test_the_free_search_and_the_alternatives_skip_external_events(scene, create
     assert offers and all(not (o.start < busy[1] and o.end > busy[0])
                           for o in offers if o.resource_id == scene.room.id)
     assert any(o.resource_id == scene.room.id for o in offers)
+
+
+# --- the JSON API -----------------------------------------------------------------------
+
+def test_the_api_refuses_as_busy_only_and_offers_free_times(client, scene, ics):
+    ics.answers["/2031.ics"] = Answer(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:x@owner\r\n"
+        b"SUMMARY:Dentiste secret\r\nDTSTART;TZID=Europe/Paris:20310303T100000\r\n"
+        b"DTEND;TZID=Europe/Paris:20310303T120000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    sync(attach(scene, ics.url("/2031.ics")), now=utc(2031, 3, 1))
+    api = Api(client, scene.member)
+    body = {"resource_id": scene.room.id, "organisation_id": scene.booker.id,
+            "start": "2031-03-03T11:00:00+01:00", "end": "2031-03-03T12:00:00+01:00"}
+    refused = api.post("/bookings", json=body)
+    assert refused.status_code == 409
+    assert [(c["code"], c["start"], c["end"]) for c in refused.json["conflicts"]] == [
+        ("external_busy", "2031-03-03T09:00:00Z", "2031-03-03T11:00:00Z")]
+    assert "Dentiste" not in refused.get_data(as_text=True)
+    for alternative in refused.json["alternatives"]:
+        booked = api.post("/bookings", json={**body, **alternative})
+        assert booked.status_code == 201, booked.json
+        api.post(f"/bookings/{booked.json['bookings'][0]['id']}/cancel")
+    availability = api.get(f"/resources/{scene.room.id}/availability",
+                           query_string={"start": "2031-03-03T00:00:00Z",
+                                         "end": "2031-03-04T00:00:00Z"})
+    assert availability.json["busy"] == [{"start": "2031-03-03T09:00:00Z",
+                                          "end": "2031-03-03T11:00:00Z", "units": 1}]
