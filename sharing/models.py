@@ -288,6 +288,8 @@ class ExternalCalendar(db.Model):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when the file was last read in full: the window moves on while the file answers 304
+    expanded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(String(500), default="")
 
     resource: Mapped[Resource] = relationship()

@@ -208,6 +208,19 @@ def test_a_not_modified_feed_keeps_its_periods_and_counts_as_read(ics, owner_cal
     assert reloaded(owner_calendar).last_synced_at == later
 
 
+def test_a_day_later_the_file_is_read_in_full_as_the_window_has_moved(scene, ics,
+                                                                      owner_calendar):
+    scene.room.max_advance_days = 10
+    db.session.commit()
+    sync(owner_calendar, now=utc(2027, 3, 20))
+    assert stored_periods() == EXPECTED_PERIODS[1:2]
+    sync(owner_calendar, now=utc(2027, 3, 20, 6))
+    assert ics.headers_of_last("/owner.ics")["If-None-Match"] == '"v1"'
+    sync(owner_calendar, now=utc(2027, 3, 27))
+    assert "If-None-Match" not in ics.headers_of_last("/owner.ics")
+    assert stored_periods() == EXPECTED_PERIODS[1:3]
+
+
 def test_last_modified_is_sent_back_and_a_change_is_read(ics, scene):
     stamp = "Mon, 04 Jan 2027 06:00:00 GMT"
     ics.answers["/lm.ics"] = Answer(ONE_EVENT_ICS, last_modified=stamp)

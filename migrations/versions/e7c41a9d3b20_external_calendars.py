@@ -25,6 +25,7 @@ def upgrade():
     sa.Column('last_modified', sa.String(length=100), nullable=True),
     sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_synced_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('expanded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_external_calendar_created_by_id_user')),
     sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], name=op.f('fk_external_calendar_resource_id_resource')),

@@ -34,6 +34,9 @@ from sharing.models import BUSY_PIECE_MINUTES, ExternalBusy, ExternalCalendar, R
 URL_MAX_LENGTH = 2000
 # The window starts a day back, so that an event already running still counts.
 LOOKBACK = timedelta(days=1)
+# A file unchanged (304) for this long is read in full again all the same: the window has
+# moved, and occurrences of its recurrences have come into it.
+REEXPAND_AFTER = timedelta(days=1)
 
 ERROR_MESSAGES = {
     "scheme": _l("Only http:// and https:// addresses can be read."),
@@ -112,9 +115,15 @@ def sync_job(calendar: ExternalCalendar, now: datetime) -> SyncJob:
     resource = calendar.resource
     config = current_app.config
     days = resource.max_advance_days or config["CALENDAR_SYNC_DAYS"]
-    return SyncJob(calendar.id, calendar.url,
-                   Validators(calendar.etag, calendar.last_modified), resource.timezone,
+    return SyncJob(calendar.id, calendar.url, conditions(calendar, now), resource.timezone,
                    now - LOOKBACK, now + timedelta(days=days + 1), config["CALENDAR_MAX_EVENTS"])
+
+
+def conditions(calendar: ExternalCalendar, now: datetime) -> Validators:
+    """The validators to send, unless the file must be read in full again."""
+    if calendar.expanded_at is None or now - calendar.expanded_at >= REEXPAND_AFTER:
+        return Validators()
+    return Validators(calendar.etag, calendar.last_modified)
 
 
 def fetch_limits() -> Limits:
@@ -163,6 +172,7 @@ def record_success(calendar_id: int, periods: list[tuple[datetime, datetime]] | 
         calendar.last_error = ""
         if periods is not None:
             calendar.etag, calendar.last_modified = validators.etag, validators.last_modified
+            calendar.expanded_at = now
             replace_periods(calendar, periods)
 
 
