@@ -5,6 +5,7 @@ a delay before the headers, a body trickled byte by byte, or no Content-Length a
 Every request's headers are recorded, and a test may act while the client waits.
 """
 
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,13 +32,14 @@ class Answer:
 @dataclass
 class Served:
     port: int = 0
+    scheme: str = "http"
     answers: dict[str, Answer] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     seen: list[object] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def headers_of_last(self, path: str) -> dict[str, str]:
         return [headers for asked, headers in self.requests if asked == path][-1]
@@ -96,13 +98,16 @@ class Handler(BaseHTTPRequestHandler):
 class IcsServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self):
+    def __init__(self, tls: ssl.SSLContext | None = None):
         super().__init__(("127.0.0.1", 0), Handler)
-        self.served = Served(port=self.server_address[1])
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.served = Served(port=self.server_address[1],
+                             scheme="https" if tls is not None else "http")
 
 
-def start() -> tuple[IcsServer, threading.Thread]:
-    server = IcsServer()
+def start(tls: ssl.SSLContext | None = None) -> tuple[IcsServer, threading.Thread]:
+    server = IcsServer(tls)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

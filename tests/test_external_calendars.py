@@ -2,6 +2,9 @@
 loopback, expanded (recurrences, exceptions, all-day events, both clock changes), stored,
 kept when the feed fails, and refused by the engine as `external_busy`, busy only."""
 
+import shutil
+import ssl
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -261,6 +264,30 @@ def test_a_failed_sync_keeps_the_previous_periods_and_says_why(ics, owner_calend
 def test_an_unreachable_server(scene, ics):
     calendar = attach(scene, ics.url("/owner.ics").replace(str(ics.port), "1"))
     assert sync(calendar)[calendar.id].startswith("unreachable")
+
+
+@pytest.fixture
+def tls_ics(tmp_path):
+    """The server over TLS with a self-signed certificate, which no client should trust."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server, thread = start(context)
+    yield server.served
+    stop(server, thread)
+
+
+def test_https_certificates_are_checked(scene, tls_ics):
+    tls_ics.answers["/owner.ics"] = Answer(OWNER_ICS)
+    calendar = attach(scene, tls_ics.url("/owner.ics"))
+    error = sync(calendar)[calendar.id]
+    assert error.startswith("unreachable") and "CERTIFICATE_VERIFY_FAILED" in error
+    assert stored_periods() == []
 
 
 def test_a_recurrence_that_never_ends_is_refused_not_stored(scene, ics):
