@@ -319,6 +319,13 @@ def test_redirects_are_followed_and_checked(scene, ics):
     assert stored_periods(moved) == EXPECTED_PERIODS
 
 
+def test_spaces_and_accents_in_the_address_are_encoded(scene, ics):
+    ics.answers["/agenda%20%C3%A9quipe.ics?k=a%2Fb"] = Answer(ONE_EVENT_ICS)
+    calendar = attach(scene, ics.url("/agenda équipe.ics?k=a%2Fb"))
+    assert sync(calendar) == {}
+    assert stored_periods() == [(utc(2027, 3, 1, 9), utc(2027, 3, 1, 10))]
+
+
 def test_detaching_forgets_the_periods(owner_calendar):
     sync(owner_calendar)
     remove_calendar(owner_calendar)

@@ -11,7 +11,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 SCHEMES = ("http", "https")
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -54,8 +54,18 @@ class Fetched:
 
 
 def is_fetchable_url(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError when out of range)
+    except ValueError:
+        return False
     return parts.scheme in SCHEMES and bool(parts.hostname)
+
+
+def request_target(parts) -> str:
+    """The path and query as sent: spaces and accents %-encoded, escapes kept."""
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return quote(target, safe="/?&=%:@!$'()*+,;")
 
 
 def fetch(url: str, validators: Validators, limits: Limits) -> Fetched:
@@ -79,14 +89,13 @@ def fetch_once(url: str, validators: Validators, limits: Limits, deadline: float
         connection.connect()
         # kept: a closing answer takes the socket from the connection
         sock = connection.sock
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection.request("GET", target,
+        connection.request("GET", request_target(parts),
                            headers={"User-Agent": USER_AGENT, **validators.headers()})
         response = connection.getresponse()
         return read_answer(response, sock, limits, deadline)
     except TimeoutError:
         raise FetchError("timeout") from None
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, ValueError, http.client.HTTPException) as error:
         raise FetchError("unreachable", str(error)[:200]) from None
     finally:
         connection.close()

@@ -76,7 +76,7 @@ def check_url(url: object) -> str:
     if len(url) > URL_MAX_LENGTH:
         raise InvalidInput(url=_("Use at most %(count)s characters.", count=URL_MAX_LENGTH))
     if not is_fetchable_url(url):
-        raise InvalidInput(url=str(ERROR_MESSAGES["scheme"]))
+        raise InvalidInput(url=_("Enter a valid address starting with http:// or https://."))
     return url
 
 
