@@ -113,8 +113,7 @@ INVALID = "Enter a valid address starting with http:// or https://."
     ("file:///etc/passwd", INVALID),
     ("javascript:alert(1)", INVALID),
     ("https://", INVALID),
-    ("https://calendars.example.org:99999/van.ics",
-     INVALID),
+    ("https://calendars.example.org:99999/van.ics", INVALID),
     ("https://[::1/van.ics", INVALID),
     ("https://calendars.example.org/" + "x" * 2000, "Use at most 2000 characters."),
 ])
