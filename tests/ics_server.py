@@ -15,6 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LONGEST_STALL_SECONDS = 5
 
 
+def calendar_file(*event_lines: str) -> bytes:
+    """An ICS file holding one event made of these lines (DTSTART, RRULE…)."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "BEGIN:VEVENT",
+             "UID:event@owner", *event_lines, "END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(lines).encode()
+
+
 @dataclass
 class Answer:
     body: bytes = b""

@@ -11,7 +11,7 @@ import pytest
 from api_helpers import Api
 from engine_helpers import NOW, at
 from flask_babel import gettext
-from ics_server import Answer, start, stop
+from ics_server import Answer, calendar_file, start, stop
 from sqlalchemy import func, select
 
 from sharing.core.extensions import db
@@ -112,16 +112,7 @@ END:VEVENT
 END:VCALENDAR
 """.replace("\n", "\r\n").encode()
 
-ONE_EVENT_ICS = b"""BEGIN:VCALENDAR\r
-VERSION:2.0\r
-PRODID:-//test//EN\r
-BEGIN:VEVENT\r
-UID:one@owner\r
-DTSTART:20270301T090000Z\r
-DTEND:20270301T100000Z\r
-END:VEVENT\r
-END:VCALENDAR\r
-"""
+ONE_EVENT_ICS = calendar_file("DTSTART:20270301T090000Z", "DTEND:20270301T100000Z")
 
 
 def utc(*parts) -> datetime:
@@ -291,10 +282,8 @@ def test_https_certificates_are_checked(scene, tls_ics):
 
 
 def test_a_recurrence_that_never_ends_is_refused_not_stored(scene, ics):
-    ics.answers["/minutely.ics"] = Answer(
-        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:m\r\n"
-        b"DTSTART:20270104T080000Z\r\nDTEND:20270104T080100Z\r\nRRULE:FREQ=MINUTELY\r\n"
-        b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+    ics.answers["/minutely.ics"] = Answer(calendar_file(
+        "DTSTART:20270104T080000Z", "DTEND:20270104T080100Z", "RRULE:FREQ=MINUTELY"))
     calendar = attach(scene, ics.url("/minutely.ics"))
     assert sync(calendar) == {calendar.id: "too_many_events"}
     assert db.session.scalar(select(func.count()).select_from(ExternalBusy)) == 0
@@ -302,10 +291,8 @@ def test_a_recurrence_that_never_ends_is_refused_not_stored(scene, ics):
 
 def test_a_recurrence_too_costly_to_expand_is_stopped(scene, ics, app):
     app.config["CALENDAR_EXPAND_TIMEOUT"] = 2
-    ics.answers["/secondly.ics"] = Answer(
-        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:s\r\n"
-        b"DTSTART:20000101T080000Z\r\nDTEND:20000101T080001Z\r\nRRULE:FREQ=SECONDLY\r\n"
-        b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+    ics.answers["/secondly.ics"] = Answer(calendar_file(
+        "DTSTART:20000101T080000Z", "DTEND:20000101T080001Z", "RRULE:FREQ=SECONDLY"))
     calendar = attach(scene, ics.url("/secondly.ics"))
     assert sync(calendar) == {calendar.id: "too_complex"}
 
@@ -442,10 +429,9 @@ def test_the_free_search_and_the_alternatives_skip_external_events(scene, create
 # --- the JSON API -----------------------------------------------------------------------
 
 def test_the_api_refuses_as_busy_only_and_offers_free_times(client, scene, ics):
-    ics.answers["/2031.ics"] = Answer(
-        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:x@owner\r\n"
-        b"SUMMARY:Dentiste secret\r\nDTSTART;TZID=Europe/Paris:20310303T100000\r\n"
-        b"DTEND;TZID=Europe/Paris:20310303T120000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    ics.answers["/2031.ics"] = Answer(calendar_file(
+        "SUMMARY:Dentiste secret", "DTSTART;TZID=Europe/Paris:20310303T100000",
+        "DTEND;TZID=Europe/Paris:20310303T120000"))
     sync(attach(scene, ics.url("/2031.ics")), now=utc(2031, 3, 1))
     api = Api(client, scene.member)
     body = {"resource_id": scene.room.id, "organisation_id": scene.booker.id,

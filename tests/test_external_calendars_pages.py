@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from booking_page_helpers import english  # noqa: F401  (autouse fixture)
-from ics_server import Answer, start, stop
+from ics_server import Answer, calendar_file, start, stop
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
@@ -25,10 +25,8 @@ def app_config():
 def ics():
     server, thread = start()
     tomorrow = (utcnow() + timedelta(days=1)).strftime("%Y%m%dT100000Z")
-    server.served.answers["/van.ics"] = Answer(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
-        f"UID:van@owner\r\nSUMMARY:Livraison privée\r\nDTSTART:{tomorrow}\r\n"
-        "DURATION:PT2H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n".encode())
+    server.served.answers["/van.ics"] = Answer(calendar_file(
+        "SUMMARY:Livraison privée", f"DTSTART:{tomorrow}", "DURATION:PT2H"))
     yield server.served
     stop(server, thread)
 
