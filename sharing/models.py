@@ -291,7 +291,6 @@ class ExternalCalendar(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), index=True)
     url: Mapped[str] = mapped_column(String(2000))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # the validators of the last good answer, sent back for a conditional GET
     etag: Mapped[str | None] = mapped_column(String(300))

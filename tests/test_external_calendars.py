@@ -154,7 +154,7 @@ def owner_calendar(scene, ics):
 
 
 def attach(scene, url: str) -> ExternalCalendar:
-    calendar = add_calendar(scene.room, url, scene.manager)
+    calendar = add_calendar(scene.room, url)
     db.session.commit()
     return calendar
 

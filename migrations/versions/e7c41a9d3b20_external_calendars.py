@@ -19,7 +19,6 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('resource_id', sa.Integer(), nullable=False),
     sa.Column('url', sa.String(length=2000), nullable=False),
-    sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('etag', sa.String(length=300), nullable=True),
     sa.Column('last_modified', sa.String(length=100), nullable=True),
@@ -27,7 +26,6 @@ def upgrade():
     sa.Column('last_synced_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('expanded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=False),
-    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_external_calendar_created_by_id_user')),
     sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], name=op.f('fk_external_calendar_resource_id_resource')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_external_calendar')),
     sa.UniqueConstraint('resource_id', 'url', name='uq_external_calendar_resource_url')

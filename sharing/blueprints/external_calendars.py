@@ -70,8 +70,7 @@ def index(resource_id: int):
 def add(resource_id: int):
     resource = managed_resource_or_403(resource_id)
     form = ExternalCalendarForm()
-    done, _calendar = save_form(
-        form, lambda: add_calendar(resource, form.url.data, current_user))
+    done, _calendar = save_form(form, lambda: add_calendar(resource, form.url.data))
     if not done:
         return render_page(resource, form, FORM_ERROR)
     flash(_("Calendar attached: synchronise it now to read its busy times."), "success")

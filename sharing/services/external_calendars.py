@@ -29,7 +29,7 @@ from sharing.core.extensions import db
 from sharing.core.fetch import FetchError, Limits, Validators, fetch, is_fetchable_url
 from sharing.core.validation import InvalidInput
 from sharing.engine.times import at_wall_minutes, localize, to_utc, zone
-from sharing.models import BUSY_PIECE_MINUTES, ExternalBusy, ExternalCalendar, Resource, User
+from sharing.models import BUSY_PIECE_MINUTES, ExternalBusy, ExternalCalendar, Resource
 
 URL_MAX_LENGTH = 2000
 # The window starts a day back, so that an event already running still counts.
@@ -80,14 +80,13 @@ def check_url(url: object) -> str:
     return url
 
 
-def add_calendar(resource: Resource, url: object, user: User | None = None
-                 ) -> ExternalCalendar:
-    """Attach a calendar (the caller commits); it is read at the next sync."""
+def add_calendar(resource: Resource, url: object) -> ExternalCalendar:
+    """Attach a calendar (the caller commits); it is read at the next sync. Who attached it
+    is not kept: the calendar is the resource's, not a person's."""
     url = check_url(url)
     if url in (calendar.url for calendar in find_calendars(resource)):
         raise InvalidInput(url=_("This calendar is already attached."))
-    calendar = ExternalCalendar(resource_id=resource.id, url=url,
-                                created_by_id=user.id if user else None)
+    calendar = ExternalCalendar(resource_id=resource.id, url=url)
     db.session.add(calendar)
     return calendar
 
