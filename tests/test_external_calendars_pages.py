@@ -90,6 +90,20 @@ def test_nothing_is_locked_while_the_calendar_server_answers(client, login, scen
     assert ics.seen == [True] and "Calendars synchronised." in answer.text
 
 
+def test_the_button_leaves_to_the_worker_what_does_not_fit_in_its_time(client, login, scene,
+                                                                       ics, app):
+    app.config["CALENDAR_SYNC_NOW_SECONDS"] = 1
+    ics.answers["/slow.ics"] = Answer(ics.answers["/van.ics"].body, stall_seconds=3)
+    login(scene.manager)
+    slow = attached(client, scene, ics.url("/slow.ics"))
+    attached(client, scene, ics.url("/van.ics"))
+    answer = client.post(calendars_url(scene.room, "sync"), follow_redirects=True)
+    assert "2 calendars could not be read" in answer.text
+    assert [path for path, _headers in ics.requests] == ["/slow.ics"]
+    assert [calendar.last_error for calendar in calendars()] == ["timeout", ""]
+    assert slow.id == calendars()[0].id
+
+
 def test_a_failed_sync_shows_why_and_keeps_the_last_good_read(client, login, scene, ics):
     login(scene.manager)
     attached(client, scene, ics.url("/van.ics"))

@@ -2,7 +2,7 @@
 are often secret): attached, detached, and synced now. The external calendars service
 does the work; the engine refuses bookings during their busy periods."""
 
-from flask import Blueprint, abort, flash, redirect, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -92,7 +92,8 @@ def remove(resource_id: int, calendar_id: int):
 def sync(resource_id: int):
     resource = managed_resource_or_403(resource_id)
     require_action_form()
-    failures = sync_calendars(find_calendars(resource))
+    failures = sync_calendars(find_calendars(resource),
+                              seconds=current_app.config["CALENDAR_SYNC_NOW_SECONDS"])
     if failures:
         flash(ngettext("%(num)d calendar could not be read: its previous busy times are kept.",
                        "%(num)d calendars could not be read: their previous busy times are "

@@ -42,6 +42,9 @@ DEFAULTS = {
     "CALENDAR_MAX_EVENTS": 10_000,
     # seconds of work reading one calendar's events may take, apart from the fetch
     "CALENDAR_EXPAND_TIMEOUT": 20,
+    # what the "Synchronise now" button may spend in its request, all calendars together:
+    # under the server's own timeout (gunicorn.conf.py: 30 s); the rest is left to the worker
+    "CALENDAR_SYNC_NOW_SECONDS": 20,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -10,7 +10,9 @@ No database transaction is open while a calendar is fetched: a slow server never
 lock that bookings wait for.
 """
 
+import math
 import multiprocessing
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -49,6 +51,7 @@ ERROR_MESSAGES = {
     "not_calendar": _l("The answer is not a valid iCalendar file."),
     "too_many_events": _l("The calendar has too many events in the booking window."),
     "too_complex": _l("The calendar takes too long to read (an event repeating too often?)."),
+    "postponed": _l("Not read for lack of time: it will be read with the others later."),
 }
 
 
@@ -125,26 +128,35 @@ def conditions(calendar: ExternalCalendar, now: datetime) -> Validators:
     return Validators(calendar.etag, calendar.last_modified)
 
 
-def fetch_limits() -> Limits:
+def fetch_limits(seconds_left: float) -> Limits:
     config = current_app.config
-    return Limits(config["CALENDAR_FETCH_TIMEOUT"], config["CALENDAR_FETCH_MAX_BYTES"],
-                  config["CALENDAR_FETCH_ALLOW_PRIVATE"])
+    return Limits(min(config["CALENDAR_FETCH_TIMEOUT"], seconds_left),
+                  config["CALENDAR_FETCH_MAX_BYTES"], config["CALENDAR_FETCH_ALLOW_PRIVATE"])
 
 
-def sync_calendars(calendars: Iterable[ExternalCalendar], now: datetime | None = None
-                   ) -> dict[int, str]:
-    """Fetch and store each calendar; the failures: calendar id → stored error."""
+def sync_calendars(calendars: Iterable[ExternalCalendar], now: datetime | None = None,
+                   seconds: float = math.inf) -> dict[int, str]:
+    """Fetch and store each calendar, all within `seconds` (a request must answer before
+    the server gives up on it); the failures: calendar id → stored error, or `postponed`
+    for those left for the worker when the time ran out."""
     now = now or utcnow()
     jobs = [sync_job(calendar, now) for calendar in calendars]
     db.session.commit()  # nothing stays locked while the servers answer
-    return {job.calendar_id: error for job in jobs if (error := run_sync(job, now))}
+    deadline = time.monotonic() + seconds
+    failures = {}
+    for job in jobs:
+        seconds_left = deadline - time.monotonic()
+        error = run_sync(job, now, seconds_left) if seconds_left > 0 else "postponed"
+        if error:
+            failures[job.calendar_id] = error
+    return failures
 
 
-def run_sync(job: SyncJob, now: datetime) -> str:
+def run_sync(job: SyncJob, now: datetime, seconds_left: float) -> str:
     try:
-        fetched = fetch(job.url, job.validators, fetch_limits())
+        fetched = fetch(job.url, job.validators, fetch_limits(seconds_left))
         periods = None if fetched.body is None else expand_apart(
-            fetched.body, job, current_app.config["CALENDAR_EXPAND_TIMEOUT"])
+            fetched.body, job, min(current_app.config["CALENDAR_EXPAND_TIMEOUT"], seconds_left))
     except FetchError as error:
         record_failure(job.calendar_id, stored_error(error), now)
         return stored_error(error)
