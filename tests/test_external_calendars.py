@@ -26,6 +26,7 @@ from sharing.services.external_calendars import (
     sync_calendars,
     sync_due_calendars,
 )
+from sharing.services.worker import run_once
 
 PARIS_VTIMEZONE = """BEGIN:VTIMEZONE
 TZID:Europe/Paris
@@ -450,3 +451,8 @@ def test_the_api_refuses_as_busy_only_and_offers_free_times(client, scene, ics):
                                          "end": "2031-03-04T00:00:00Z"})
     assert availability.json["busy"] == [{"start": "2031-03-03T09:00:00Z",
                                           "end": "2031-03-03T11:00:00Z", "units": 1}]
+
+
+def test_the_worker_runs_the_calendar_sync(owner_calendar):
+    assert run_once(NOW)["calendars"] == 1
+    assert stored_periods() == EXPECTED_PERIODS

@@ -1,7 +1,7 @@
 """owners' external calendars and the busy periods read from them
 
 Revision ID: e7c41a9d3b20
-Revises: 7d3c9a1e5f20
+Revises: 9d3c6a2e4f10
 Create Date: 2026-11-29 19:40:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'e7c41a9d3b20'
-down_revision = '7d3c9a1e5f20'
+down_revision = '9d3c6a2e4f10'
 branch_labels = None
 depends_on = None
 
