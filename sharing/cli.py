@@ -29,6 +29,7 @@ from sharing.services import (
     outbox,
     personal_data,
 )
+from sharing.services.messages import describe_fields
 from sharing.services.worker import run_forever, run_once
 
 
@@ -41,7 +42,9 @@ def saving() -> Iterator[None]:
     except BaseException as error:
         db.session.rollback()
         if isinstance(error, InvalidInput):
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException("; ".join(
+                f"{name}: {' '.join(messages)}"
+                for name, messages in describe_fields(error).items())) from None
         raise
 
 

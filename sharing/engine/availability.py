@@ -3,10 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
-
 from sharing.core.database import utcnow
-from sharing.core.validation import InvalidInput
+from sharing.core.validation import InvalidInput, Problem
 from sharing.engine.calendar import (
     Occupancy,
     ResourceCalendar,
@@ -31,9 +29,9 @@ class Availability:
 def validate_window(start: datetime, end: datetime,
                     longest: timedelta = LONGEST_AVAILABILITY_WINDOW) -> None:
     if end <= start:
-        raise InvalidInput(end=_("The end must come after the start."))
+        raise InvalidInput(end=Problem("invalid_interval"))
     if end - start > longest:
-        raise InvalidInput(end=_("Ask for at most %(n)s days at a time.", n=longest.days))
+        raise InvalidInput(end=Problem("window_too_long", {"n": longest.days}))
 
 
 def get_availability(resource: Resource, start: datetime, end: datetime) -> Availability:
