@@ -11,10 +11,13 @@ from sharing.core.extensions import babel, csrf, db, login_manager, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, instance_path: str | os.PathLike | None = None) -> Flask:
+    """`instance_path` defaults to `SHARING_INSTANCE_PATH`, then `instance/` in the checkout;
+    tests pass it here so that parallel test processes never share one through the environment.
+    """
     app = Flask(
         __name__,
-        instance_path=os.environ.get("SHARING_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_path=str(instance_path or default_instance_path()),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -25,6 +28,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     return app
+
+
+def default_instance_path() -> str:
+    return os.environ.get("SHARING_INSTANCE_PATH", str(ROOT / "instance"))
 
 
 def init_extensions(app: Flask) -> None:
