@@ -65,6 +65,17 @@ class ThrowawayPostgres:
         self.admin.dispose()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """The tests marked `slow` race 20 processes each: under pytest-xdist (`-n auto`, with
+    `--dist loadgroup` from pyproject.toml) they run one after another on one worker while
+    the others share the rest, and they start first so that none of them ends the run last."""
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("races"))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A factory of throwaway PostgreSQL databases; skips when no server answers."""
