@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import g
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.routing import Rule
@@ -135,7 +136,27 @@ def make_app(database_url: str, instance_path, **config):
         "BASE_URL": "http://sharing.test",
     }
     settings.update(config)
-    return create_app(settings, instance_path=instance_path)
+    app = create_app(settings, instance_path=instance_path)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    return app
+
+
+class MemoryBytecodeCache(BytecodeCache):
+    """Templates compiled once per test process rather than once per test's application
+    (Jinja checks each template's source against what it compiled)."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = MemoryBytecodeCache()
 
 
 @pytest.fixture(scope="session", autouse=True)
