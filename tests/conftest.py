@@ -1,8 +1,9 @@
 """Fixtures: the application on a throwaway database, clients, and factories.
 
-The suite runs on SQLite (a fresh file per test) unless `SHARING_TEST_DATABASE_URL`
-names a PostgreSQL server, e.g. `postgresql+psycopg://postgres@127.0.0.1:5432/test`:
-a throwaway database is then created on that server for the run and dropped after.
+The suite runs on SQLite (a fresh copy of an empty database file per test) unless
+`SHARING_TEST_DATABASE_URL` names a PostgreSQL server, e.g.
+`postgresql+psycopg://postgres@127.0.0.1:5432/test`: a throwaway database is then created
+on that server for each test process, emptied after each test, and dropped at the end.
 Tests marked `postgresql` always need a server: they use `SHARING_TEST_DATABASE_URL`
 or, when unset, try 127.0.0.1:5432, and are skipped with the reason when none answers.
 """
@@ -260,7 +261,8 @@ def follow_sequence(conn, table) -> None:
     """Rows written with their ids leave PostgreSQL's sequence behind: move it past them."""
     id_column = table.autoincrement_column
     if id_column is not None:
-        sequence = func.pg_get_serial_sequence(f'"{table.name}"', id_column.name)
+        quoted_name = conn.dialect.identifier_preparer.format_table(table)
+        sequence = func.pg_get_serial_sequence(quoted_name, id_column.name)
         conn.execute(select(func.setval(sequence, func.max(id_column))))
 
 
