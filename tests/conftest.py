@@ -26,6 +26,9 @@ from sharing.core.database import is_postgresql
 from sharing.core.extensions import db
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User
 
+# Shared fixtures: a real SMTP server (`inbox`, `smtp_port`).
+pytest_plugins = ["mail_helpers"]
+
 DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "correct horse battery"
 
@@ -70,9 +73,10 @@ class ThrowawayPostgres:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """The tests marked `slow` race 20 processes each: under pytest-xdist (`-n auto`, with
-    `--dist loadgroup` from pyproject.toml) they run one after another on one worker while
-    the others share the rest, and they start first so that none of them ends the run last."""
+    """The tests marked `slow` start processes of their own (20 racers, servers): under
+    pytest-xdist (`-n auto`, with `--dist loadgroup` from pyproject.toml) they run one after
+    another on one worker while the others share the rest, and they start first so that
+    none of them ends the run last."""
     for item in items:
         if item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.xdist_group("races"))
@@ -282,7 +286,7 @@ def login(client):
 
     def sign_in(user: User):
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 
