@@ -51,7 +51,10 @@ def create_app(config: dict | None = None, instance_path: str | os.PathLike | No
 
 def init_extensions(app: Flask) -> None:
     from sharing.core import database, errors, i18n, limits, observability, outage, security
-    from sharing.services import accounts  # noqa: F401  (registers the user loader)
+    from sharing.services import (
+        accounts,  # noqa: F401  (registers the user loader)
+        notifications,  # noqa: F401  (booking changes queue mail)
+    )
 
     observability.init_app(app)
     security.init_app(app)
