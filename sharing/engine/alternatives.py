@@ -86,9 +86,11 @@ def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, 
 
 def open_and_not_closed(resource: Resource, calendar: ResourceCalendar, start: datetime,
                         end: datetime) -> list[tuple[datetime, datetime]]:
-    """A cheap first filter before the full rules: open hours minus closures."""
+    """A cheap first filter before the full rules: open hours minus closures and the
+    owner's external busy periods."""
     spans = open_intervals(resource.opening_hours, zone(resource.timezone), start, end)
-    return subtract(spans, [(c.starts_at, c.ends_at) for c in calendar.closures])
+    return subtract(spans, [(c.starts_at, c.ends_at) for c in calendar.closures]
+                    + calendar.external)
 
 
 def find_similar_resources(resource: Resource, quantity: int, organisation_id: int

@@ -5,7 +5,14 @@ from datetime import datetime, timedelta
 
 from sharing.core.database import utcnow
 from sharing.core.validation import InvalidInput, Problem
-from sharing.engine.calendar import load_calendar, load_calendars, usage_segments
+from sharing.engine.calendar import (
+    Occupancy,
+    ResourceCalendar,
+    load_calendar,
+    load_calendars,
+    merge_equal_neighbours,
+    usage_segments,
+)
 from sharing.engine.rules import Slot, is_free
 from sharing.engine.times import Interval, open_intervals, subtract, zone
 from sharing.models import Resource
@@ -28,15 +35,24 @@ def validate_window(start: datetime, end: datetime,
 
 
 def get_availability(resource: Resource, start: datetime, end: datetime) -> Availability:
-    """Busy: units in use (buffers included). Free: at least one unit, open, not closed."""
+    """Busy: units in use (buffers included; all of them while the owner's own calendar
+    says busy). Free: at least one unit, open, not closed."""
     validate_window(start, end)
     calendar = load_calendar(resource.id, start, end)
-    busy = usage_segments(calendar.occupancies, start, end)
+    busy = units_in_use(calendar, resource.quantity, start, end)
     full = [(a, b) for a, b, units in busy if units >= resource.quantity]
     closed = [(c.starts_at, c.ends_at) for c in calendar.closures]
     spans = open_intervals(resource.opening_hours, zone(resource.timezone), start, end)
     clipped = [(max(a, start), min(b, end)) for a, b in spans]
     return Availability(busy, subtract(clipped, closed + full))
+
+
+def units_in_use(calendar: ResourceCalendar, quantity: int, start: datetime, end: datetime
+                 ) -> list[tuple[datetime, datetime, int]]:
+    """Bookings' units, and every unit during the owner's external busy periods."""
+    held = [Occupancy(0, 0, a, b, b, quantity, "") for a, b in calendar.external]
+    segments = usage_segments(calendar.occupancies + held, start, end)
+    return merge_equal_neighbours([(a, b, min(units, quantity)) for a, b, units in segments])
 
 
 def find_free_resources(resources: list[Resource], start: datetime, end: datetime,

@@ -103,6 +103,13 @@ def closure_conflicts(slot: Slot, calendar: ResourceCalendar) -> list[Conflict]:
             for closure in calendar.closures_overlapping(slot.start, slot.end)]
 
 
+def external_busy_conflicts(slot: Slot, calendar: ResourceCalendar) -> list[Conflict]:
+    """The owner's own calendar holds the resource (with the changeover buffer, as for a
+    booking); what it holds it for is never known nor said."""
+    return [Conflict("external_busy", {}, start, end)
+            for start, end in calendar.external_overlapping(slot.start, slot.blocks_until)]
+
+
 def capacity_conflicts(slot: Slot, calendar: ResourceCalendar, organisation_id: int | None
                        ) -> list[Conflict]:
     """Each booking in the way when the request does not fit, described for this booker."""
@@ -147,7 +154,7 @@ def resource_conflicts(slot: Slot, calendar: ResourceCalendar, now: datetime,
         return final
     return (local_time_conflicts(slot) + duration_conflicts(slot) + grid_conflicts(slot)
             + notice_conflicts(slot, now) + opening_conflicts(slot)
-            + closure_conflicts(slot, calendar)
+            + closure_conflicts(slot, calendar) + external_busy_conflicts(slot, calendar)
             + capacity_conflicts(slot, calendar, organisation_id))
 
 
