@@ -7,6 +7,7 @@ from sharing.blueprints.auth import bp as auth
 from sharing.blueprints.bookings import bp as bookings
 from sharing.blueprints.catalogue import blueprints as catalogues
 from sharing.blueprints.closures import bp as closures
+from sharing.blueprints.feeds import bp as feeds
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
 from sharing.blueprints.quotas import bp as quotas
@@ -21,5 +22,6 @@ BLUEPRINTS = [
     *catalogues,
     closures,
     bookings,
+    feeds,
     api,
 ]

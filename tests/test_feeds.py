@@ -1,0 +1,297 @@
+"""Calendar feeds: read back by two independent parsers (icalendar and Mozilla's ical.js),
+across both daylight-saving changes; privacy, revocation, cancellations, caching."""
+
+import json
+import logging
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from sharing.core.extensions import db
+from sharing.engine import cancel
+from sharing.models import Booking
+from sharing.services.feeds import (
+    feed_token,
+    organisation_feed_url,
+    personal_feed_url,
+    public_feed_url,
+    regenerate_feed_key,
+    resource_feed_url,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+ICAL_JS_SCRIPT = Path(__file__).resolve().parent / "ical_js.mjs"
+ICAL_JS = Path(__file__).resolve().parent.parent / "node_modules" / "ical.js"
+
+
+def path_of(url: str) -> str:
+    return url.removeprefix("http://sharing.test")
+
+
+def get_feed(client, url: str, **headers):
+    return client.get(path_of(url), headers=headers)
+
+
+def parsed(response) -> Calendar:
+    assert response.status_code == 200, response.status_code
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    return Calendar.from_ical(response.data)
+
+
+def events_of(response) -> dict[str, dict]:
+    """UID → what icalendar reads of the event, times in UTC."""
+    return {str(e["uid"]): {"summary": str(e["summary"]), "status": str(e["status"]),
+                            "sequence": int(e["sequence"]),
+                            "start": e.decoded("dtstart").astimezone(UTC),
+                            "end": e.decoded("dtend").astimezone(UTC),
+                            "description": str(e.get("description", ""))}
+            for e in parsed(response).walk("VEVENT")}
+
+
+def ical_js(body: bytes) -> dict:
+    if shutil.which("node") is None or not ICAL_JS.exists():
+        pytest.skip("node or ical.js not installed (npm install): second parser not run")
+    run = subprocess.run(["node", str(ICAL_JS_SCRIPT)], input=body, capture_output=True,
+                         timeout=60, check=True)
+    return json.loads(run.stdout)
+
+
+def last_sunday(year: int, month: int) -> date:
+    day = date(year, month + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() - 6) % 7)
+
+
+def next_clock_changes(today: date) -> list[date]:
+    """The next March and October changes in Europe/Paris, both within a year."""
+    changes = [last_sunday(year, month) for year in (today.year, today.year + 1)
+               for month in (3, 10)]
+    return sorted(d for d in changes if d > today)[:2]
+
+
+def paris(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
+
+
+@pytest.fixture
+def staff(create_user, create_resource, scene):
+    """The shared accountant: a staff resource whose person is Nadia."""
+    nadia = create_user(email="nadia@example.org", name="Nadia Girard")
+    return create_resource(kind="staff", owner=scene.owner, name="Comptable partagée",
+                           person=nadia)
+
+
+@pytest.fixture
+def dst_bookings(scene, create_booking, now):
+    """Bookings on both sides of the next March and October changes (local 01:30, 03:30)."""
+    made = []
+    for day in next_clock_changes(now.date()):
+        for before in (day - timedelta(days=1), day):
+            for hour in (1, 3):
+                made.append(create_booking(scene.room, scene.booker, scene.member,
+                                           paris(before, hour, 30), minutes=90,
+                                           title=f"Réunion {before} {hour}h"))
+    return made
+
+
+def test_every_feed_reads_the_database_times_in_both_parsers(
+        client, scene, dst_bookings, staff, create_booking, now):
+    nadia = staff.person
+    create_booking(staff, scene.booker, scene.member, now + timedelta(days=3), title="Bilan")
+    urls = [personal_feed_url(scene.member), organisation_feed_url(scene.member, scene.booker.id),
+            resource_feed_url(scene.manager, scene.room), personal_feed_url(nadia)]
+    scene.room.public_busy_feed = True
+    db.session.commit()
+    urls.append(public_feed_url(scene.room))
+    bookings = {b.id: b for b in db.session.query(Booking)}
+    for url in urls:
+        response = get_feed(client, url)
+        shown = events_of(response)
+        assert shown, url
+        second = ical_js(response.data)
+        assert second["method"] == "PUBLISH"
+        assert second["refresh"] == {"type": "duration", "value": "PT1H"}
+        by_start = {(b.starts_at, b.ends_at) for b in bookings.values()}
+        assert {(e["start"], e["end"]) for e in shown.values()} <= by_start
+        assert [(e["start"], e["end"]) for e in second["events"]] == [
+            (e["start"].isoformat().replace("+00:00", ".000Z"),
+             e["end"].isoformat().replace("+00:00", ".000Z")) for e in shown.values()]
+    member_feed = events_of(get_feed(client, urls[0]))
+    for booking in dst_bookings:
+        event = member_feed[booking.uid]
+        assert (event["start"], event["end"]) == (booking.starts_at, booking.ends_at)
+
+
+def test_the_calendar_says_what_it_is(client, scene, create_booking, now):
+    create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=1))
+    response = get_feed(client, personal_feed_url(scene.member))
+    calendar = parsed(response)
+    for name in ("VERSION", "PRODID", "NAME", "X-WR-CALNAME", "DESCRIPTION",
+                 "X-PUBLISHED-TTL"):
+        assert name in calendar, name
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in response.data
+    assert b"\r\nMETHOD:PUBLISH\r\n" in response.data
+    assert response.headers["Cache-Control"] == "private"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    event = next(iter(calendar.walk("VEVENT")))
+    assert str(event["url"]) == f"http://sharing.test/bookings/{Booking.query.one().id}"
+    assert str(event["location"]).startswith("Voiron")
+
+
+def test_user_text_is_escaped_and_folded(client, scene, create_booking, now):
+    title = "Réunion; bilan, budget\nsuite " + "é" * 80
+    booking = create_booking(scene.room, scene.booker, scene.member,
+                             now + timedelta(days=1), title=title)
+    response = get_feed(client, personal_feed_url(scene.member))
+    assert events_of(response)[booking.uid]["summary"] == title
+    lines = response.data.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines)
+    assert b"\n" not in response.data.replace(b"\r\n", b"")
+
+
+def test_another_organisation_sees_busy_time_only(
+        client, scene, create_booking, create_organisation, create_user, now):
+    booking = create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=1),
+                             title="Conseil d'administration secret")
+    booking.note = "Ordre du jour confidentiel"
+    db.session.commit()
+    other = create_user(email="other@example.org", organisation=create_organisation(),
+                        locale="en")
+    response = get_feed(client, resource_feed_url(other, scene.room))
+    body = response.data.decode()
+    event = events_of(response).popitem()[1]
+    assert event["summary"] == "Booked"
+    for secret in ("secret", "confidentiel", booking.uid, scene.booker.name,
+                   scene.member.display_name):
+        assert secret not in body
+    scene.room.public_busy_feed = True
+    db.session.commit()
+    public = get_feed(client, public_feed_url(scene.room))
+    assert events_of(public).popitem()[1]["summary"] == "Réservé"
+    assert "secret" not in public.data.decode() and booking.uid not in public.data.decode()
+
+
+def test_details_for_the_booking_organisation_owners_and_the_person_concerned(
+        client, scene, staff, create_booking, now):
+    booking = create_booking(staff, scene.booker, scene.member, now + timedelta(days=2),
+                             title="Clôture des comptes")
+    for reader in (scene.member, scene.manager, staff.person):
+        shown = events_of(get_feed(client, resource_feed_url(reader, staff))
+                          if reader is not staff.person
+                          else get_feed(client, personal_feed_url(reader)))
+        assert shown[booking.uid]["summary"] == "Clôture des comptes"
+        assert scene.member.display_name in shown[booking.uid]["description"]
+
+
+def test_a_feed_outside_what_its_owner_may_see_is_not_found(
+        client, scene, create_organisation, create_user, create_resource):
+    stranger = create_user(email="stranger@example.org", organisation=create_organisation())
+    private_room = create_resource(owner=scene.owner, visibility="listed")
+    assert get_feed(client, organisation_feed_url(stranger, scene.booker.id)).status_code == 404
+    assert get_feed(client, resource_feed_url(stranger, private_room)).status_code == 404
+    assert get_feed(client, public_feed_url(scene.room)).status_code == 404
+
+
+def test_regenerating_revokes_every_old_url(client, scene):
+    old = [personal_feed_url(scene.member), organisation_feed_url(scene.member, scene.booker.id),
+           resource_feed_url(scene.member, scene.room)]
+    regenerate_feed_key(scene.member)
+    for url in old:
+        response = get_feed(client, url)
+        assert response.status_code == 404
+        assert response.data == b"Not Found\n"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert get_feed(client, personal_feed_url(scene.member)).status_code == 200
+
+
+def test_unknown_tokens_and_deactivated_users_get_404(client, scene):
+    url = personal_feed_url(scene.member)
+    assert client.get("/feeds/" + "A" * 43 + "/me.ics").status_code == 404
+    assert client.get("/feeds/short/me.ics").status_code == 404
+    scene.member.active = False
+    db.session.commit()
+    assert get_feed(client, url).status_code == 404
+
+
+def test_the_token_is_random_and_stored_hashed(scene):
+    from sharing.models import FeedKey
+
+    token = feed_token(scene.member)
+    key = db.session.get(FeedKey, scene.member.id)
+    assert len(token) == 43  # 256 bits
+    assert token not in (key.nonce, key.token_hash)
+    assert feed_token(scene.member) == token
+
+
+def test_cancelled_and_rejected_bookings_stay_with_a_higher_sequence(
+        client, scene, create_booking, now):
+    booking = create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=1))
+    rejected = create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=2),
+                              status="rejected")
+    pending = create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=3),
+                             status="pending")
+    url = personal_feed_url(scene.member)
+    before = events_of(get_feed(client, url))[booking.uid]
+    cancel(scene.member, booking.id)
+    after = events_of(get_feed(client, url))
+    assert after[booking.uid]["status"] == "CANCELLED"
+    assert after[booking.uid]["sequence"] > before["sequence"]
+    assert after[rejected.uid]["status"] == "CANCELLED"
+    assert after[pending.uid]["status"] == "TENTATIVE"
+
+
+def test_unchanged_feed_is_byte_identical(client, scene, create_booking, now):
+    create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=1))
+    url = personal_feed_url(scene.member)
+    first = get_feed(client, url).data
+    assert get_feed(client, url).data == first
+
+
+@pytest.mark.parametrize("validator", ["If-None-Match", "If-Modified-Since"])
+def test_200_then_304_then_200_after_a_change(client, scene, create_booking, now, validator):
+    booking = create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=1))
+    booking.updated_at = now - timedelta(hours=1)
+    db.session.commit()
+    url = personal_feed_url(scene.member)
+    first = get_feed(client, url)
+    assert first.status_code == 200
+    value = first.headers["ETag"] if validator == "If-None-Match" \
+        else first.headers["Last-Modified"]
+    assert first.headers["ETag"].startswith('"')  # strong
+    second = get_feed(client, url, **{validator: value})
+    assert second.status_code == 304 and second.data == b""
+    cancel(scene.member, booking.id)
+    third = get_feed(client, url, **{validator: value})
+    assert third.status_code == 200
+    assert third.headers["ETag"] != first.headers["ETag"]
+    assert third.headers["Last-Modified"] != first.headers["Last-Modified"]
+
+
+def test_last_modified_moves_when_a_booking_leaves_the_window(
+        app, client, scene, create_booking, now):
+    leaving = create_booking(scene.room, scene.booker, scene.member, now - timedelta(days=29))
+    leaving.updated_at = now - timedelta(days=40)
+    db.session.commit()
+    url = personal_feed_url(scene.member)
+    first = get_feed(client, url)
+    app.config["FEED_PAST_DAYS"] = 28
+    later = get_feed(client, url, **{"If-Modified-Since": first.headers["Last-Modified"]})
+    assert later.status_code == 200
+    assert leaving.uid not in later.data.decode()
+    assert later.last_modified > first.last_modified
+
+
+def test_feed_tokens_never_reach_the_request_log(scene, caplog):
+    from sharing.blueprints.feeds import MaskFeedTokens
+
+    token = feed_token(scene.member)
+    logger = logging.getLogger("werkzeug")
+    assert any(isinstance(f, MaskFeedTokens) for f in logger.filters)
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logger.info('%s - - "%s" %s', "127.0.0.1", f"GET /feeds/{token}/me.ics HTTP/1.1", 200)
+    assert caplog.records and token not in caplog.text
+    assert "/feeds/…/me.ics" in caplog.text
