@@ -295,3 +295,59 @@ def test_feed_tokens_never_reach_the_request_log(scene, caplog):
         logger.info('%s - - "%s" %s', "127.0.0.1", f"GET /feeds/{token}/me.ics HTTP/1.1", 200)
     assert caplog.records and token not in caplog.text
     assert "/feeds/…/me.ics" in caplog.text
+
+
+# --- where people find them ----------------------------------------------------------------
+
+def test_account_page_lists_each_feed_with_a_webcal_link(login, scene):
+    page = login(scene.member).get("/account/", headers={"Accept-Language": "en"})
+    html = page.data.decode()
+    personal = personal_feed_url(scene.member)
+    assert personal in html
+    assert organisation_feed_url(scene.member, scene.booker.id) in html
+    assert personal.replace("http://", "webcal://") in html
+    assert "Thunderbird" in html and "Outlook" in html and "Google" in html
+    assert 'src="/static/copy.js"' in html and "<script>" not in html
+
+
+def test_regenerating_from_the_account_page_revokes_the_old_urls(client, login, scene):
+    old = personal_feed_url(scene.member)
+    response = login(scene.member).post("/account/feeds/regenerate")
+    assert response.status_code == 302
+    assert get_feed(client, old).status_code == 404
+    db.session.expire_all()
+    assert personal_feed_url(scene.member) != old
+
+
+def test_resource_page_offers_to_subscribe(login, scene):
+    html = login(scene.member).get(f"/rooms/{scene.room.slug}").data.decode()
+    assert resource_feed_url(scene.member, scene.room) in html
+    assert public_feed_url(scene.room) not in html
+    scene.room.public_busy_feed = True
+    db.session.commit()
+    assert public_feed_url(scene.room) in login(scene.member).get(
+        f"/rooms/{scene.room.slug}").data.decode()
+
+
+def test_managers_publish_the_public_feed_from_the_resource_form(login, scene):
+    from sharing.forms.catalogue import ResourceForm
+
+    assert "public_busy_feed" in ResourceForm.AUDIENCE
+    page = login(scene.manager).get(f"/rooms/{scene.room.slug}/edit")
+    assert 'name="public_busy_feed"' in page.data.decode()
+
+
+def test_a_booking_page_adds_the_booking_to_my_calendar(login, scene, create_booking, now,
+                                                       create_organisation, create_user):
+    booking = create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=1),
+                             title="Atelier pâtisserie")
+    client = login(scene.member)
+    assert f"/bookings/{booking.id}.ics" in client.get(f"/bookings/{booking.id}").data.decode()
+    response = client.get(f"/bookings/{booking.id}.ics")
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    event = events_of(response)[booking.uid]
+    assert event["summary"] == "Atelier pâtisserie"
+    assert (event["start"], event["end"]) == (booking.starts_at, booking.ends_at)
+    other = create_user(email="other@example.org", organisation=create_organisation())
+    busy = login(other).get(f"/bookings/{booking.id}.ics")
+    assert "Atelier" not in busy.data.decode() and booking.uid not in busy.data.decode()

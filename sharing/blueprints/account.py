@@ -1,4 +1,4 @@
-"""The signed-in person's own settings: profile, password, API tokens."""
+"""The signed-in person's own settings: profile, password, API tokens, calendar feeds."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -11,6 +11,12 @@ from sharing.forms.accounts import ApiTokenForm, ChangePasswordForm, ProfileForm
 from sharing.models import ApiToken
 from sharing.services.accounts import change_password, update_profile
 from sharing.services.api_tokens import create_api_token, get_api_tokens, revoke_api_token
+from sharing.services.feeds import (
+    organisation_feed_url,
+    personal_feed_url,
+    regenerate_feed_key,
+    subscribed_organisations,
+)
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -29,7 +35,16 @@ def render_page(status: int = 200, new_token: str | None = None, **forms: FlaskF
     forms.setdefault("password_form", ChangePasswordForm(formdata=None, prefix="password"))
     forms.setdefault("token_form", ApiTokenForm(formdata=None, prefix="token"))
     return render_template("account/index.html", tokens=get_api_tokens(current_user),
-                           revoke_form=ActionForm(), new_token=new_token, **forms), status
+                           revoke_form=ActionForm(), new_token=new_token, feeds=my_feeds(),
+                           **forms), status
+
+
+def my_feeds() -> list[tuple[str, str]]:
+    """(what it shows, URL) for each of the person's feeds."""
+    feeds = [(_("My bookings"), personal_feed_url(current_user))]
+    return feeds + [(_("Everything %(organisation)s has booked", organisation=org.name),
+                     organisation_feed_url(current_user, org.id))
+                    for org in subscribed_organisations(current_user)]
 
 
 def save_section(name: str, form: FlaskForm, change, saved_message: str):
@@ -70,6 +85,16 @@ def create_token():
         return render_page(FORM_ERROR, token_form=form)
     # Shown in this response only: it is stored hashed and cannot be displayed again.
     return render_page(new_token=created[1])
+
+
+@bp.post("/feeds/regenerate")
+def regenerate_feeds():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    regenerate_feed_key(current_user)
+    flash(_("Your feeds have new addresses: the old ones no longer work. Subscribe again "
+            "with the new ones."), "info")
+    return redirect(url_for("account.index") + "#feeds-heading")
 
 
 @bp.post(f"/tokens/<{ROW_ID}:token_id>/revoke")

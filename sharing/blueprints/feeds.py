@@ -23,9 +23,11 @@ from sharing.services.feeds import (
     public_resource_feed,
     resource_feed,
     user_for_feed_token,
+    webcal,
 )
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+bp.add_app_template_filter(webcal, "webcal")
 
 TOKEN = "string(length=43)"
 TOKEN_IN_PATH = re.compile(r"/feeds/(?!public/)[A-Za-z0-9_-]{43}")
