@@ -298,7 +298,6 @@ def feed_bookings(feed: Feed, window: Window) -> list[Booking]:
     return list(db.session.scalars(
         select(Booking).where(feed.scope, in_window(window))
         .options(joinedload(Booking.resource).joinedload(Resource.site),
-                 joinedload(Booking.resource).joinedload(Resource.owner),
                  joinedload(Booking.user), joinedload(Booking.organisation))
         .order_by(Booking.starts_at, Booking.id)))
 
