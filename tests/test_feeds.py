@@ -351,3 +351,65 @@ def test_a_booking_page_adds_the_booking_to_my_calendar(login, scene, create_boo
     other = create_user(email="other@example.org", organisation=create_organisation())
     busy = login(other).get(f"/bookings/{booking.id}.ics")
     assert "Atelier" not in busy.data.decode() and booking.uid not in busy.data.decode()
+
+
+# --- the iTIP invitations mail attaches ------------------------------------------------------
+
+def test_itip_request_then_cancel_share_the_uid_with_a_higher_sequence(
+        scene, create_booking, create_user, now):
+    from sharing.services.ical import itip_calendar
+
+    booking = create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=5),
+                             title="Réunion de bureau")
+    english = create_user(email="en@example.org", name="Sam Taylor",
+                          organisation=scene.booker, locale="en")
+    request = Calendar.from_ical(itip_calendar(booking, "REQUEST", english))
+    cancel(scene.member, booking.id)
+    db.session.refresh(booking)
+    cancelled = Calendar.from_ical(itip_calendar(booking, "CANCEL", english))
+    assert (request["method"], cancelled["method"]) == ("REQUEST", "CANCEL")
+    first, second = (next(iter(c.walk("VEVENT"))) for c in (request, cancelled))
+    assert str(first["uid"]) == str(second["uid"]) == booking.uid
+    assert int(second["sequence"]) > int(first["sequence"])
+    assert str(second["status"]) == "CANCELLED"
+    assert str(first["organizer"]) == "mailto:sharing@localhost"
+    assert first["organizer"].params["CN"] == scene.owner.name
+    assert str(first["attendee"]) == "mailto:en@example.org"
+    assert "booked by" in str(first["description"])  # the recipient's language
+    assert first.decoded("dtstart") == booking.starts_at
+    for body in (request.to_ical(), cancelled.to_ical()):
+        read = ical_js(body)
+        assert read["events"][0]["uid"] == booking.uid
+    with pytest.raises(ValueError):
+        itip_calendar(booking, "PUBLISH", english)
+
+
+def test_any_feed_address_answers_without_referrer(client):
+    response = client.get("/feeds/" + "x" * 43 + "/organisations/99999999999.ics")
+    assert response.status_code == 404
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_conditional_request_reads_one_aggregate_and_builds_nothing(
+        client, scene, create_booking, now):
+    """Building the calendar would read the bookings' rows (their titles): it does not."""
+    from sqlalchemy import event
+
+    for day in range(1, 30):
+        create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=day))
+    url = personal_feed_url(scene.member)
+    etag = get_feed(client, url).headers["ETag"]
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement.lower())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = get_feed(client, url, **{"If-None-Match": etag})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 304
+    reading_bookings = [s for s in statements if "from booking" in s]
+    assert len(reading_bookings) == 1 and "count(" in reading_bookings[0]
+    assert not any("booking.title" in s for s in statements)

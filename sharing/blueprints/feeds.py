@@ -31,7 +31,8 @@ bp.add_app_template_filter(webcal, "webcal")
 
 TOKEN = "string(length=43)"
 TOKEN_IN_PATH = re.compile(r"/feeds/(?!public/)[A-Za-z0-9_-]{43}")
-REQUEST_LOGGERS = ("werkzeug", "gunicorn.access")
+# Request lines (Werkzeug, gunicorn) and Flask's "Exception on <path>" (the app's logger).
+REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "sharing")
 
 
 class MaskFeedTokens(logging.Filter):
@@ -50,11 +51,13 @@ def mask_tokens_in_request_logs(_state) -> None:
         logging.getLogger(name).addFilter(MaskFeedTokens())
 
 
-@bp.after_request
+@bp.after_app_request
 def no_referrer(response: Response) -> Response:
-    """A page opened from an event's URL must not learn the feed's address."""
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
+    """A page opened from an event's URL must not learn the feed's address; also on the
+    404 of an address that matches no feed route."""
+    if request.path.startswith(bp.url_prefix + "/"):
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex"
     return response
 
 

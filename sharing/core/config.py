@@ -27,6 +27,9 @@ DEFAULTS = {
     "MAIL_DEFAULT_SENDER": "sharing@localhost",
     "INVITATION_DAYS": 7,
     "PASSWORD_RESET_HOURS": 24,
+    # Calendar feeds hold the bookings starting from this many days back to this many ahead.
+    "FEED_PAST_DAYS": 30,
+    "FEED_FUTURE_DAYS": 365,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

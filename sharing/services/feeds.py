@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,8 +40,6 @@ from sharing.services.permissions import (
     can_subscribe_organisation,
 )
 
-DEFAULT_PAST_DAYS = 30
-DEFAULT_FUTURE_DAYS = 365
 VALIDATOR_CACHE_SIZE = 4096
 
 
@@ -216,8 +215,8 @@ class Window:
 def current_window(now: datetime | None = None) -> Window:
     """Bookings starting from FEED_PAST_DAYS back to FEED_FUTURE_DAYS ahead."""
     now = (now or utcnow()).replace(microsecond=0)
-    past = timedelta(days=current_app.config.get("FEED_PAST_DAYS", DEFAULT_PAST_DAYS))
-    future = timedelta(days=current_app.config.get("FEED_FUTURE_DAYS", DEFAULT_FUTURE_DAYS))
+    past = timedelta(days=current_app.config["FEED_PAST_DAYS"])
+    future = timedelta(days=current_app.config["FEED_FUTURE_DAYS"])
     return Window(now, now - past, now + future, past, future)
 
 
@@ -259,6 +258,7 @@ class ValidatorCache:
     def __init__(self, size: int):
         self.size = size
         self.entries: OrderedDict[tuple, tuple[tuple, Validators]] = OrderedDict()
+        self.lock = threading.Lock()  # threaded servers share it
 
     def get(self, identity: tuple, state: tuple) -> Validators | None:
         entry = self.entries.get(identity)
@@ -266,15 +266,16 @@ class ValidatorCache:
 
     def remember(self, identity: tuple, state: tuple, validators: Validators) -> Validators:
         """Last-Modified never moves backwards: a changed body is newer than the last."""
-        previous = self.entries.get(identity)
-        if previous and previous[1].etag != validators.etag \
-                and validators.last_modified <= previous[1].last_modified:
-            validators = Validators(validators.etag, max(
-                previous[1].last_modified, utcnow().replace(microsecond=0)))
-        self.entries[identity] = (state, validators)
-        self.entries.move_to_end(identity)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        with self.lock:
+            previous = self.entries.get(identity)
+            if previous and previous[1].etag != validators.etag \
+                    and validators.last_modified <= previous[1].last_modified:
+                validators = Validators(validators.etag, max(
+                    previous[1].last_modified, utcnow().replace(microsecond=0)))
+            self.entries[identity] = (state, validators)
+            self.entries.move_to_end(identity)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
         return validators
 
 
