@@ -4,11 +4,15 @@
 "use strict";
 document.querySelectorAll("input[data-copy]").forEach((input) => {
   const button = document.createElement("button");
-  const label = input.dataset.copy;
+  const shown = document.createElement("span");
+  const context = document.createElement("span");
   button.type = "button";
   button.className = "secondary";
-  button.textContent = label;
-  button.setAttribute("aria-label", `${label}: ${input.labels[0]?.textContent ?? ""}`);
+  shown.textContent = input.dataset.copy;
+  // Said by screen readers only: which address the button copies.
+  context.className = "visually-hidden";
+  context.textContent = ` ${input.labels[0]?.textContent ?? ""}`;
+  button.append(shown, context);
   button.addEventListener("click", async () => {
     input.select();
     try {
@@ -16,8 +20,8 @@ document.querySelectorAll("input[data-copy]").forEach((input) => {
     } catch {
       document.execCommand("copy");
     }
-    button.textContent = input.dataset.copied;
-    setTimeout(() => { button.textContent = label; }, 2000);
+    shown.textContent = input.dataset.copied;
+    setTimeout(() => { shown.textContent = input.dataset.copy; }, 2000);
   });
   input.after(button);
 });
