@@ -348,6 +348,7 @@ def test_a_booking_page_adds_the_booking_to_my_calendar(login, scene, create_boo
     event = events_of(response)[booking.uid]
     assert event["summary"] == "Atelier pâtisserie"
     assert (event["start"], event["end"]) == (booking.starts_at, booking.ends_at)
+    assert ical_js(response.data)["events"][0]["summary"] == "Atelier pâtisserie"
     other = create_user(email="other@example.org", organisation=create_organisation())
     busy = login(other).get(f"/bookings/{booking.id}.ics")
     assert "Atelier" not in busy.data.decode() and booking.uid not in busy.data.decode()
