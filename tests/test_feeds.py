@@ -414,3 +414,26 @@ def test_a_conditional_request_reads_one_aggregate_and_builds_nothing(
     reading_bookings = [s for s in statements if "from booking" in s]
     assert len(reading_bookings) == 1 and "count(" in reading_bookings[0]
     assert not any("booking.title" in s for s in statements)
+
+
+def test_a_renamed_resource_or_a_new_right_is_a_new_version(
+        client, scene, create_booking, now, create_organisation, create_user):
+    booking = create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=1),
+                             title="Comité de pilotage")
+    booking.updated_at = now - timedelta(hours=1)
+    db.session.commit()
+    reader = create_user(email="reader@example.org", organisation=create_organisation())
+    url = resource_feed_url(reader, scene.room)
+    first = get_feed(client, url)
+    assert "Comité" not in first.data.decode()
+    scene.room.name = "Salle des Marronniers"
+    db.session.commit()
+    renamed = get_feed(client, url, **{"If-Modified-Since": first.headers["Last-Modified"]})
+    assert renamed.status_code == 200 and "Marronniers" in renamed.data.decode()
+    from sharing.services.organisations import add_member
+
+    add_member(reader, scene.booker, "member")
+    db.session.commit()
+    joined = get_feed(client, url, **{"If-None-Match": renamed.headers["ETag"]})
+    assert joined.status_code == 200 and "Comité" in joined.data.decode()
+    assert joined.last_modified >= renamed.last_modified > first.last_modified

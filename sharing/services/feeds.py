@@ -128,7 +128,8 @@ def feed_urls(user: User) -> dict:
 class Feed:
     """One feed as one reader sees it: which bookings, and whose details it shows."""
 
-    identity: tuple
+    key: tuple  # which feed, for whom
+    context: tuple  # what, besides its bookings, shapes the body
     scope: object  # SQL filter on Booking
     locale: str
     title: Callable[[], str]
@@ -144,15 +145,15 @@ def details_for(user: User) -> Callable[[Booking], bool]:
     return lambda booking: can_see_booking_details(user, booking)
 
 
-def reader_identity(user: User) -> tuple:
-    """What, besides the bookings, changes what this reader's feed shows."""
-    return (user.id, user.locale, tuple(sorted((m.organisation_id, m.role)
-                                               for m in user.memberships)), user.is_admin)
+def reader_context(user: User) -> tuple:
+    """What about the reader changes what their feeds show: language, rights, name."""
+    return (user.locale, user.display_name, user.is_admin,
+            tuple(sorted((m.organisation_id, m.role) for m in user.memberships)))
 
 
 def personal_feed(user: User) -> Feed:
     own_time = select(Resource.id).where(Resource.person_id == user.id)
-    return Feed(("personal", *reader_identity(user)),
+    return Feed(("personal", user.id), reader_context(user),
                 or_(Booking.user_id == user.id, Booking.resource_id.in_(own_time)),
                 user.locale, lambda: _("My bookings"),
                 lambda: _("Bookings made by %(person)s, and bookings of their time.",
@@ -164,7 +165,8 @@ def organisation_feed(user: User, organisation_id: int) -> Feed | None:
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None or not can_subscribe_organisation(user, organisation):
         return None
-    return Feed(("organisation", organisation.id, organisation.name, *reader_identity(user)),
+    return Feed(("organisation", organisation.id, user.id),
+                (organisation.name, *reader_context(user)),
                 Booking.organisation_id == organisation.id, user.locale,
                 lambda: _("Bookings of %(organisation)s", organisation=organisation.name),
                 lambda: _("Everything %(organisation)s has booked.",
@@ -177,15 +179,16 @@ def resource_about(resource: Resource) -> str:
              site=resource.site.name)
 
 
-def resource_identity(resource: Resource) -> tuple:
-    return ("resource", resource.id, resource.name, resource.site.name, resource.site.address)
+def resource_context(resource: Resource) -> tuple:
+    return (resource.name, resource.site.name, resource.site.address)
 
 
 def resource_feed(user: User, resource_id: int) -> Feed | None:
     resource = db.session.get(Resource, resource_id)
     if resource is None or not can_see_resource(user, resource):
         return None
-    return Feed((*resource_identity(resource), *reader_identity(user)),
+    return Feed(("resource", resource.id, user.id),
+                (*resource_context(resource), *reader_context(user)),
                 Booking.resource_id == resource.id, user.locale, lambda: resource.name,
                 lambda: resource_about(resource), details_for(user))
 
@@ -196,7 +199,7 @@ def public_resource_feed(resource_id: int) -> Feed | None:
     if resource is None or not (resource.active and resource.public_busy_feed):
         return None
     locale = current_app.config["LANGUAGES"][0]
-    return Feed(("public", *resource_identity(resource), locale),
+    return Feed(("public", resource.id), (*resource_context(resource), locale),
                 Booking.resource_id == resource.id, locale, lambda: resource.name,
                 lambda: resource_about(resource), no_details)
 
@@ -240,12 +243,11 @@ def fingerprint(feed: Feed, window: Window) -> tuple:
         select(func.count(), func.max(Booking.updated_at), func.max(Booking.starts_at),
                func.sum(Booking.sequence), left)
         .where(feed.scope, in_window(window))).one()
-    count, updated, last_start, sequences, last_left = row
-    return (count, updated, last_start, sequences, last_left)
+    return (*row, feed.context)
 
 
 def changed_at(state: tuple, window: Window) -> datetime:
-    _count, updated, last_start, _sequences, last_left = state
+    _count, updated, last_start, _sequences, last_left, _context = state
     moments = [updated, last_start and last_start - window.future,
                last_left and last_left + window.past]
     latest = max((m for m in moments if m is not None), default=window.start)
@@ -260,20 +262,20 @@ class ValidatorCache:
         self.entries: OrderedDict[tuple, tuple[tuple, Validators]] = OrderedDict()
         self.lock = threading.Lock()  # threaded servers share it
 
-    def get(self, identity: tuple, state: tuple) -> Validators | None:
-        entry = self.entries.get(identity)
+    def get(self, key: tuple, state: tuple) -> Validators | None:
+        entry = self.entries.get(key)
         return entry[1] if entry is not None and entry[0] == state else None
 
-    def remember(self, identity: tuple, state: tuple, validators: Validators) -> Validators:
+    def remember(self, key: tuple, state: tuple, validators: Validators) -> Validators:
         """Last-Modified never moves backwards: a changed body is newer than the last."""
         with self.lock:
-            previous = self.entries.get(identity)
+            previous = self.entries.get(key)
             if previous and previous[1].etag != validators.etag \
                     and validators.last_modified <= previous[1].last_modified:
                 validators = Validators(validators.etag, max(
                     previous[1].last_modified, utcnow().replace(microsecond=0)))
-            self.entries[identity] = (state, validators)
-            self.entries.move_to_end(identity)
+            self.entries[key] = (state, validators)
+            self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
         return validators
@@ -292,7 +294,7 @@ def known_validators(feed: Feed, window: Window) -> tuple[tuple, Validators | No
 
 
 def cache_key(feed: Feed) -> tuple:
-    return (current_app.config["BASE_URL"], *feed.identity)
+    return (current_app.config["BASE_URL"], *feed.key)
 
 
 def feed_bookings(feed: Feed, window: Window) -> list[Booking]:
