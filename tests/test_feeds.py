@@ -357,9 +357,10 @@ def test_a_booking_page_adds_the_booking_to_my_calendar(login, scene, create_boo
 # --- the iTIP invitations mail attaches ------------------------------------------------------
 
 def test_itip_request_then_cancel_share_the_uid_with_a_higher_sequence(
-        scene, create_booking, create_user, now):
+        app, scene, create_booking, create_user, now):
     from sharing.services.ical import itip_calendar
 
+    app.config["MAIL_DEFAULT_SENDER"] = "Pôle Centre Isère <pole@example.org>"
     booking = create_booking(scene.room, scene.booker, scene.member, now + timedelta(days=5),
                              title="Réunion de bureau")
     english = create_user(email="en@example.org", name="Sam Taylor",
@@ -373,7 +374,7 @@ def test_itip_request_then_cancel_share_the_uid_with_a_higher_sequence(
     assert str(first["uid"]) == str(second["uid"]) == booking.uid
     assert int(second["sequence"]) > int(first["sequence"])
     assert str(second["status"]) == "CANCELLED"
-    assert str(first["organizer"]) == "mailto:sharing@localhost"
+    assert str(first["organizer"]) == "mailto:pole@example.org"
     assert first["organizer"].params["CN"] == scene.owner.name
     assert str(first["attendee"]) == "mailto:en@example.org"
     assert "booked by" in str(first["description"])  # the recipient's language

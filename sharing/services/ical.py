@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import force_locale
@@ -137,14 +138,17 @@ def mail_address(address: str, name: str) -> vCalAddress:
 
 
 def organizer(booking: Booking) -> vCalAddress:
-    """The resource's owner, reached at the application's sending address."""
-    return mail_address(current_app.config["MAIL_DEFAULT_SENDER"], booking.resource.owner.name)
+    """The resource's owner, reached at the application's sending address (which may be
+    written "Name <address>")."""
+    sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return mail_address(sender, booking.resource.owner.name)
 
 
-def attendee(recipient: User, method: str) -> vCalAddress:
+def attendee(recipient: User) -> vCalAddress:
+    """The recipient; the booking is decided in the application, so no reply is asked."""
     value = mail_address(recipient.email, recipient.display_name)
     value.params["ROLE"] = vText("REQ-PARTICIPANT")
-    value.params["PARTSTAT"] = vText("NEEDS-ACTION" if method == "REQUEST" else "DECLINED")
+    value.params["RSVP"] = vText("FALSE")
     return value
 
 
@@ -160,7 +164,7 @@ def itip_calendar(booking: Booking, method: str, recipient: User) -> bytes:
     if method == "CANCEL":
         event["status"] = vText("CANCELLED")
     event.add("organizer", organizer(booking))
-    event.add("attendee", attendee(recipient, method))
+    event.add("attendee", attendee(recipient))
     calendar = new_calendar(method)
     calendar.add_component(event)
     return serialised(calendar)
