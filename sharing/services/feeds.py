@@ -26,7 +26,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from sharing.core.database import utcnow, write_transaction
 from sharing.core.extensions import db
@@ -300,8 +300,9 @@ def cache_key(feed: Feed) -> tuple:
 def feed_bookings(feed: Feed, window: Window) -> list[Booking]:
     return list(db.session.scalars(
         select(Booking).where(feed.scope, in_window(window))
-        .options(joinedload(Booking.resource).joinedload(Resource.site),
-                 joinedload(Booking.user), joinedload(Booking.organisation))
+        # One small query per related table, not their columns repeated on every row.
+        .options(selectinload(Booking.resource).selectinload(Resource.site),
+                 selectinload(Booking.user), selectinload(Booking.organisation))
         .order_by(Booking.starts_at, Booking.id)))
 
 
