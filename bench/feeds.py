@@ -8,7 +8,8 @@ Run by hand (not collected by pytest), from the repository root:
 
 It seeds one room with `--events` bookings spread over the feed's window (half of them
 another organisation's, shown as busy), then times, MEDIAN over `--repeat` runs, through
-the application's own HTTP handling (Flask's test client, no network):
+the application's own HTTP handling (Flask's test client, no network), the three taking
+turns so that other work on the machine weighs on each alike:
 
 - 200: the feed served in full (no validator sent);
 - 304: the same feed asked with the ETag of the last answer;
@@ -91,15 +92,17 @@ def seed(events: int) -> tuple[User, Resource]:
     return reader, room
 
 
-def median_seconds(run, repeat: int) -> float:
-    for _ in range(WARM_UP):
-        run()
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
+def median_seconds(runs: dict, repeat: int) -> dict[str, float]:
+    """Each run's median time. The runs take turns, so that a load on a shared machine
+    weighs on all of them alike and the ratios stay fair."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for turn in range(WARM_UP + repeat):
+        for name, run in runs.items():
+            began = time.perf_counter()
+            run()
+            if turn >= WARM_UP:
+                times[name].append(time.perf_counter() - began)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def plain_events(body: bytes) -> list[dict]:
@@ -137,17 +140,19 @@ def bench(args: argparse.Namespace, url: str, folder: Path) -> None:
         db.create_all()
         reader, room = seed(args.events)
         path = resource_feed_url(reader, room).removeprefix("https://pole.example.org")
-        client = app.test_client()
-        first = client.get(path)
-        assert first.status_code == 200, first.status_code
-        etag = first.headers["ETag"]
-        events = plain_events(first.data)
-        full = median_seconds(lambda: client.get(path), args.repeat)
-        conditional = median_seconds(
-            lambda: client.get(path, headers={"If-None-Match": etag}), args.repeat)
-        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
-        alone = median_seconds(lambda: floor(events), args.repeat)
-        db.session.remove()
+    # Each request then has its own application context and session, as in production.
+    client = app.test_client()
+    first = client.get(path)
+    assert first.status_code == 200, first.status_code
+    etag = first.headers["ETag"]
+    events = plain_events(first.data)
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    medians = median_seconds({
+        "full": lambda: client.get(path),
+        "conditional": lambda: client.get(path, headers={"If-None-Match": etag}),
+        "alone": lambda: floor(events)}, args.repeat)
+    full, conditional, alone = medians["full"], medians["conditional"], medians["alone"]
+    with app.app_context():
         db.engine.dispose()
     print(f"database: {make_url(url).get_backend_name()}, events in the feed: {len(events)}, "
           f"body: {len(first.data):,} bytes, median of {args.repeat}")

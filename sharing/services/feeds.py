@@ -26,7 +26,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from sharing.core.database import utcnow, write_transaction
 from sharing.core.extensions import db
@@ -297,9 +297,17 @@ def cache_key(feed: Feed) -> tuple:
     return (current_app.config["BASE_URL"], *feed.key)
 
 
+# What an event shows of a booking, and what decides whether it shows the details.
+EVENT_COLUMNS = (Booking.uid, Booking.sequence, Booking.updated_at, Booking.starts_at,
+                 Booking.ends_at, Booking.status, Booking.title, Booking.note,
+                 Booking.decision_reason, Booking.resource_id, Booking.organisation_id,
+                 Booking.user_id)
+
+
 def feed_bookings(feed: Feed, window: Window) -> list[Booking]:
     return list(db.session.scalars(
         select(Booking).where(feed.scope, in_window(window))
+        .options(load_only(*EVENT_COLUMNS))
         # One small query per related table, not their columns repeated on every row.
         .options(selectinload(Booking.resource).selectinload(Resource.site),
                  selectinload(Booking.user), selectinload(Booking.organisation))
