@@ -285,10 +285,14 @@ def test_last_modified_moves_when_a_booking_leaves_the_window(
     assert later.last_modified > first.last_modified
 
 
-def test_feed_tokens_never_reach_the_request_log(scene, caplog):
+def test_feed_tokens_never_reach_the_request_log(client, scene, caplog):
     from sharing.blueprints.feeds import MaskFeedTokens
 
     token = feed_token(scene.member)
+    with caplog.at_level(logging.INFO):
+        assert get_feed(client, personal_feed_url(scene.member)).status_code == 200
+    assert "/feeds/…/me.ics" in caplog.text and token not in caplog.text
+    caplog.clear()
     logger = logging.getLogger("werkzeug")
     assert any(isinstance(f, MaskFeedTokens) for f in logger.filters)
     with caplog.at_level(logging.INFO, logger="werkzeug"):

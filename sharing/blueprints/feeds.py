@@ -31,8 +31,9 @@ bp.add_app_template_filter(webcal, "webcal")
 
 TOKEN = "string(length=43)"
 TOKEN_IN_PATH = re.compile(r"/feeds/(?!public/)[A-Za-z0-9_-]{43}")
-# Request lines (Werkzeug, gunicorn) and Flask's "Exception on <path>" (the app's logger).
-REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "sharing")
+# Request lines (Werkzeug, gunicorn, our own `sharing.requests`) and Flask's "Exception on
+# <path>" (the app's logger). A logger's filters do not see its children's records.
+REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "sharing", "sharing.requests")
 
 
 class MaskFeedTokens(logging.Filter):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from sharing.core.extensions import db
+from sharing.core.limits import account_link_limit
 from sharing.core.validation import InvalidInput
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import InviteForm, RoleForm
@@ -90,6 +91,7 @@ def apply(change: Callable[[], None]) -> bool:
 
 
 @bp.post("/<slug>/invite")
+@account_link_limit  # each invitation sends a mail
 def invite(slug: str):
     organisation = get_managed_organisation(slug)
     form = InviteForm()

@@ -18,6 +18,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from sharing.core.extensions import csrf, db
+from sharing.core.limits import token_failure_limit
 from sharing.core.validation import InvalidInput, is_row_id
 from sharing.models import Resource, User
 from sharing.services.api_tokens import find_user_by_api_token
@@ -27,6 +28,7 @@ T = TypeVar("T")
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a cross-site form to ride on
+token_failure_limit(401)(bp)  # guessing tokens: every 401 counts
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
 DATETIME_MAX_LENGTH = 40
