@@ -446,3 +446,14 @@ def test_a_renamed_resource_or_a_new_right_is_a_new_version(
     joined = get_feed(client, url, **{"If-None-Match": renamed.headers["ETag"]})
     assert joined.status_code == 200 and "Comité" in joined.data.decode()
     assert joined.last_modified >= renamed.last_modified > first.last_modified
+
+
+def test_an_anonymised_person_s_feeds_stop_and_their_key_is_not_exported(client, scene):
+    from sharing.services.personal_data import anonymise_person, export_person
+
+    url = personal_feed_url(scene.member)
+    assert "feed_key" in export_person(scene.member)
+    assert feed_token(scene.member) not in str(export_person(scene.member))
+    anonymise_person(scene.member)
+    db.session.commit()
+    assert get_feed(client, url).status_code == 404

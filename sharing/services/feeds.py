@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only, selectinload
 
@@ -75,6 +75,11 @@ def regenerate_feed_key(user: User) -> None:
     with write_transaction():
         for name, value in new_key_values().items():
             setattr(key, name, value)
+
+
+def forget_feed_key(user: User) -> None:
+    """Every feed URL of the person stops for good (the caller commits)."""
+    db.session.execute(delete(FeedKey).where(FeedKey.user_id == user.id))
 
 
 def feed_token(user: User) -> str:

@@ -22,12 +22,14 @@ from sharing.models import (
     Booking,
     BookingSeries,
     Closure,
+    FeedKey,
     Membership,
     Resource,
     User,
 )
 from sharing.services.accounts import set_user_active
 from sharing.services.api_tokens import revoke_all_api_tokens
+from sharing.services.feeds import forget_feed_key
 
 # Section of the export → the column naming the person.
 PERSONAL_REFERENCES = {
@@ -38,11 +40,12 @@ PERSONAL_REFERENCES = {
     "series_created": BookingSeries.created_by_id,
     "resources_where_they_are_the_person": Resource.person_id,
     "api_tokens": ApiToken.user_id,
+    "feed_key": FeedKey.user_id,
     "account_links": AccountToken.user_id,
     "invitations_sent": AccountToken.created_by_id,
 }
 # Never exported, even to the coordinator: they would let a reader sign in.
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "nonce"})
 
 
 def get_people() -> list[User]:
@@ -103,6 +106,7 @@ def forget_the_person(user: User) -> None:
                        .values(email=address, used_at=func.coalesce(AccountToken.used_at, utcnow()))
                        .execution_options(synchronize_session=False))
     revoke_all_api_tokens(user)
+    forget_feed_key(user)
     set_user_active(user, False)
     user.memberships.clear()
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
