@@ -17,7 +17,7 @@ def is_installed() -> bool:
     return (PACKAGE / "templates").is_dir()
 
 
-def instance_path() -> str | None:
+def default_instance_path() -> str | None:
     """`SHARING_INSTANCE_PATH`, else `instance/` in a checkout, else Flask's own choice
     for an installed package (`<venv>/var/sharing-instance`)."""
     default = None if is_installed() else str(ROOT / "instance")
@@ -30,10 +30,12 @@ def asset_dir(name: str) -> str:
     return str((PACKAGE if is_installed() else ROOT) / name)
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, instance_path: str | os.PathLike | None = None) -> Flask:
+    """`instance_path` defaults to `default_instance_path()`; tests pass it here so that
+    parallel test processes never share one through the environment."""
     app = Flask(
         __name__,
-        instance_path=instance_path(),
+        instance_path=str(instance_path) if instance_path else default_instance_path(),
         instance_relative_config=True,
         template_folder=asset_dir("templates"),
         static_folder=asset_dir("static"),
@@ -49,7 +51,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 def init_extensions(app: Flask) -> None:
     from sharing.core import database, errors, i18n, limits, observability, outage, security
-    from sharing.services import accounts  # noqa: F401  (registers the user loader)
+    from sharing.services import (
+        accounts,  # noqa: F401  (registers the user loader)
+        notifications,  # noqa: F401  (booking changes queue mail)
+    )
 
     observability.init_app(app)
     security.init_app(app)

@@ -1,7 +1,7 @@
 """feed keys per user; a resource's public busy-only feed
 
 Revision ID: 7f3c9a2e4b6d
-Revises: 7d3c9a1e5f20
+Revises: e7c41a9d3b20
 Create Date: 2026-11-29 19:30:00
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '7f3c9a2e4b6d'
-down_revision = '7d3c9a1e5f20'
+down_revision = 'e7c41a9d3b20'
 branch_labels = None
 depends_on = None
 

@@ -26,11 +26,37 @@ DEFAULTS = {
     # bandit takes these three for passwords: an empty setting, a duration, a rate.
     "MAIL_PASSWORD": None,  # nosec B105
     "MAIL_DEFAULT_SENDER": "sharing@localhost",
+    # A failed send is tried again after 1, 4, 16… times this, up to MAIL_MAX_ATTEMPTS.
+    "MAIL_RETRY_SECONDS": 60,
+    "MAIL_MAX_ATTEMPTS": 6,
+    # How many messages a worker claims at a time (others may claim the next ones).
+    "MAIL_BATCH_SIZE": 20,
+    # Local hour (in each manager's timezone) of the daily digest of pending requests.
+    "MAIL_DIGEST_HOUR": 8,
+    # Seconds the worker sleeps between two rounds of its jobs.
+    "WORKER_INTERVAL_SECONDS": 15,
     "INVITATION_DAYS": 7,
     "PASSWORD_RESET_HOURS": 24,  # nosec B105
     # Calendar feeds hold the bookings starting from this many days back to this many ahead.
     "FEED_PAST_DAYS": 30,
     "FEED_FUTURE_DAYS": 365,
+    # Owners' external calendars (services.external_calendars): each fetch has this many
+    # seconds and bytes; private and loopback addresses are refused unless allowed.
+    "CALENDAR_FETCH_TIMEOUT": 10,
+    "CALENDAR_FETCH_MAX_BYTES": 5 * 1024 * 1024,
+    "CALENDAR_FETCH_ALLOW_PRIVATE": False,
+    # The worker syncs each calendar this often; read this many days ahead when the
+    # resource sets no booking horizon of its own.
+    "CALENDAR_SYNC_MINUTES": 30,
+    "CALENDAR_SYNC_DAYS": 365,
+    # A calendar with more events than this in that window is refused (an event repeating
+    # every minute would otherwise fill the table).
+    "CALENDAR_MAX_EVENTS": 10_000,
+    # seconds of work reading one calendar's events may take, apart from the fetch
+    "CALENDAR_EXPAND_TIMEOUT": 20,
+    # what the "Synchronise now" button may spend in its request, all calendars together:
+    # under the server's own timeout (gunicorn.conf.py: 30 s); the rest is left to the worker
+    "CALENDAR_SYNC_NOW_SECONDS": 20,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
