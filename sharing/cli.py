@@ -23,11 +23,13 @@ from sharing.services import (
     api_tokens,
     backup,
     demo,
+    external_calendars,
     notifications,
     organisations,
     outbox,
     personal_data,
 )
+from sharing.services.messages import describe_fields
 from sharing.services.worker import run_forever, run_once
 
 
@@ -40,7 +42,9 @@ def saving() -> Iterator[None]:
     except BaseException as error:
         db.session.rollback()
         if isinstance(error, InvalidInput):
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException("; ".join(
+                f"{name}: {' '.join(messages)}"
+                for name, messages in describe_fields(error).items())) from None
         raise
 
 
@@ -131,6 +135,19 @@ def create_token(email: str, name: str) -> None:
     report(f"API token for {email}; it is shown only this once:", raw)
 
 
+calendar_commands = AppGroup("calendars", help="Owners' external calendars, read as busy time.")
+
+
+@calendar_commands.command("sync")
+def sync_calendars() -> None:
+    """Read the external calendars not tried for CALENDAR_SYNC_MINUTES (for cron); prints
+    how many were read, and each failure on stderr."""
+    tried, failures = external_calendars.sync_due_calendars()
+    for calendar_id, error in failures.items():
+        click.echo(f"calendar {calendar_id}: {external_calendars.error_message(error)}", err=True)
+    click.echo(f"Read {tried - len(failures)} of {tried} calendars due.")
+
+
 person_commands = AppGroup("person", help="Personal data (GDPR): export, anonymise.")
 
 
@@ -216,4 +233,4 @@ def when(message: OutboxMessage) -> str:
 
 
 COMMANDS = [site_commands, org_commands, user_commands, token_commands, person_commands,
-            load_demo, take_backup, worker, mail_commands]
+            calendar_commands, load_demo, take_backup, worker, mail_commands]

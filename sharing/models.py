@@ -40,6 +40,8 @@ DELIVERY_MODES = ("on_site", "remote", "both")
 BOOKING_STATUSES = ("pending", "confirmed", "rejected", "cancelled")
 HOLDING_STATUSES = ("pending", "confirmed")
 TOKEN_PURPOSES = ("invite", "reset")
+# The longest piece an external busy period is stored in (see ExternalBusy).
+BUSY_PIECE_MINUTES = 24 * 60
 # What a message is about; people may turn off the booking kinds (NOTIFICATION_KINDS).
 NOTIFICATION_KINDS = ("request", "decision", "confirmation", "cancellation", "staff")
 MAIL_KINDS = ("invitation", "password_reset", "lockout", "digest", *NOTIFICATION_KINDS)
@@ -281,6 +283,56 @@ class Closure(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     resource: Mapped[Resource] = relationship(back_populates="closures")
+
+
+class ExternalCalendar(db.Model):
+    """An owner's own calendar (Nextcloud, Google…) fetched as busy time for a resource.
+
+    The URL is often a secret: only the resource's managers see it.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("resource_id", "url", name="uq_external_calendar_resource_url"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the validators of the last good answer, sent back for a conditional GET
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when the file was last read in full: the window moves on while the file answers 304
+    expanded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    resource: Mapped[Resource] = relationship()
+    blocks: Mapped[list["ExternalBusy"]] = relationship(
+        back_populates="calendar", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ExternalBusy(db.Model):
+    """A busy period read from an external calendar; nothing of the event is kept but its
+    times. Long events are stored in pieces of at most a day (`BUSY_PIECE_MINUTES`), so that
+    overlap queries read a bounded index range."""
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="external_busy_interval"),
+        Index("ix_external_busy_resource_starts", "resource_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(
+        ForeignKey("external_calendar.id", ondelete="CASCADE"), index=True
+    )
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    calendar: Mapped[ExternalCalendar] = relationship(back_populates="blocks")
 
 
 class Quota(db.Model):

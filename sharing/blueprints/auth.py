@@ -35,8 +35,13 @@ def configure_login(_state) -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host, scheme or protocol-relative URL."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only a path on this site: never another host, scheme or protocol-relative URL.
+
+    Control characters and spaces are refused: browsers drop tabs and line breaks from
+    an address (a tab between two slashes makes "//evil.example"), and a header cannot carry them.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) \
+            or not target.isprintable() or any(c.isspace() for c in target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None

@@ -13,6 +13,7 @@ from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import InviteForm, RoleForm
 from sharing.models import Membership, Organisation
 from sharing.services.accounts import get_pending_invitations, invite_to_organisation
+from sharing.services.messages import describe_message
 from sharing.services.organisations import (
     change_role,
     find_membership,
@@ -85,7 +86,7 @@ def apply(change: Callable[[], None]) -> bool:
         db.session.rollback()
         for messages in error.fields.values():
             for message in messages:
-                flash(message, "error")
+                flash(describe_message(message), "error")
         return False
     return True
 

@@ -37,6 +37,23 @@ DEFAULTS = {
     "WORKER_INTERVAL_SECONDS": 15,
     "INVITATION_DAYS": 7,
     "PASSWORD_RESET_HOURS": 24,  # nosec B105
+    # Owners' external calendars (services.external_calendars): each fetch has this many
+    # seconds and bytes; private and loopback addresses are refused unless allowed.
+    "CALENDAR_FETCH_TIMEOUT": 10,
+    "CALENDAR_FETCH_MAX_BYTES": 5 * 1024 * 1024,
+    "CALENDAR_FETCH_ALLOW_PRIVATE": False,
+    # The worker syncs each calendar this often; read this many days ahead when the
+    # resource sets no booking horizon of its own.
+    "CALENDAR_SYNC_MINUTES": 30,
+    "CALENDAR_SYNC_DAYS": 365,
+    # A calendar with more events than this in that window is refused (an event repeating
+    # every minute would otherwise fill the table).
+    "CALENDAR_MAX_EVENTS": 10_000,
+    # seconds of work reading one calendar's events may take, apart from the fetch
+    "CALENDAR_EXPAND_TIMEOUT": 20,
+    # what the "Synchronise now" button may spend in its request, all calendars together:
+    # under the server's own timeout (gunicorn.conf.py: 30 s); the rest is left to the worker
+    "CALENDAR_SYNC_NOW_SECONDS": 20,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

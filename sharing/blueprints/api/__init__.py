@@ -19,9 +19,10 @@ from werkzeug.exceptions import Unauthorized
 
 from sharing.core.extensions import csrf, db
 from sharing.core.limits import token_failure_limit
-from sharing.core.validation import InvalidInput, is_row_id
+from sharing.core.validation import InvalidInput, check_date_range, is_row_id
 from sharing.models import Resource, User
 from sharing.services.api_tokens import find_user_by_api_token
+from sharing.services.messages import describe_fields
 from sharing.services.permissions import can_manage_resource, can_see_resource
 
 T = TypeVar("T")
@@ -62,7 +63,7 @@ def api_user() -> User:
 @bp.errorhandler(InvalidInput)
 def invalid_input(error: InvalidInput) -> tuple[Response, int]:
     db.session.rollback()
-    return jsonify(error="invalid", fields=error.fields), 422
+    return jsonify(error="invalid", fields=describe_fields(error)), 422
 
 
 def invalid(field: str, message: str) -> InvalidInput:
@@ -134,7 +135,8 @@ def read_fields(data: dict[str, Any], required: dict[str, Parser],
 
 
 def parse_datetime(value: Any, field: str) -> datetime:
-    """An ISO 8601 time with an offset or Z, as UTC; a naive or malformed one is refused."""
+    """An ISO 8601 time with an offset or Z, as UTC; a naive, malformed or out-of-range
+    one is refused."""
     example = "2026-03-02T10:00:00+01:00"
     if not isinstance(value, str) or len(value) > DATETIME_MAX_LENGTH:
         raise invalid(field, _("Give a date and time such as %(example)s.", example=example))
@@ -145,10 +147,8 @@ def parse_datetime(value: Any, field: str) -> datetime:
                                example=example)) from None
     if moment.tzinfo is None:
         raise invalid(field, _("Give the offset from UTC, such as +01:00, or Z for UTC."))
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise invalid(field, _("This date is out of range.")) from None
+    check_date_range(**{field: moment})
+    return moment.astimezone(UTC)
 
 
 def parse_id(value: Any, field: str) -> int:

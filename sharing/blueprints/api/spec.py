@@ -297,8 +297,9 @@ PATHS: dict[str, Any] = {
     },
     "/resources/{resource_id}/availability": {
         "get": operation("Busy and free intervals of a resource", {
-            "200": answer("busy: units held; free: at least one unit bookable, inside "
-                          "opening hours, not closed.", ref("Availability")),
+            "200": answer("busy: units held (all of them while the owner's own calendar "
+                          "says busy); free: at least one unit bookable, inside opening "
+                          "hours, not closed.", ref("Availability")),
             **errors(404, 422)},
             parameters=[*RESOURCE_ID, {**in_query("start", TIME), "required": True},
                         {**in_query("end", TIME), "required": True}], tag="bookings"),
