@@ -233,6 +233,10 @@ class Resource(db.Model):
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
     max_advance_days: Mapped[int | None] = mapped_column(Integer)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The owner publishes the resource's busy times (no titles, no names) at a URL that
+    # needs no token, for anyone to subscribe to.
+    public_busy_feed: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default="0")
     # The longest occupancy (booking plus buffer) ever stored for this resource. Overlap
     # queries look back this far from a window's start, so they read an index range
     # instead of every earlier booking. Kept up to date on every insert (see below).
@@ -453,6 +457,19 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class FeedKey(db.Model):
+    """A user's feed secret. The URL token is HMAC(SECRET_KEY, nonce): the database holds
+    the nonce and the token's hash, never the token, yet the account page and the API can
+    show the URL again. A new nonce revokes every URL built from the old one."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
 

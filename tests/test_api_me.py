@@ -6,6 +6,7 @@ from api_helpers import API, Api
 from sharing.core.extensions import db
 from sharing.models import ApiToken
 from sharing.services.api_tokens import create_api_token, revoke_api_token
+from sharing.services.feeds import organisation_feed_url, personal_feed_url
 from sharing.services.organisations import add_member
 
 
@@ -39,7 +40,20 @@ def test_me_names_the_user_and_their_organisations(client, user):
             {"id": organisations["energie"].id, "slug": "energie",
              "name": "Énergies partagées", "role": "member"},
         ],
+        "feeds": {"personal": personal_feed_url(user), "organisations": {
+            str(org.id): organisation_feed_url(user, org.id)
+            for org in organisations.values()}},
     }
+
+
+def test_the_feeds_given_by_the_api_answer(client, user, create_resource):
+    feeds = Api(client, user).get("/me").json["feeds"]
+    resource = create_resource(owner=user.memberships[0].organisation)
+    feed_url = Api(client, user).get(f"/resources/{resource.id}").json["feed_url"]
+    for url in (feeds["personal"], *feeds["organisations"].values(), feed_url):
+        response = client.get(url.removeprefix("http://sharing.test"))
+        assert response.status_code == 200
+        assert response.mimetype == "text/calendar"
 
 
 def test_a_request_records_the_tokens_last_use(client, user):

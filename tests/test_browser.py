@@ -16,7 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from sharing.core.extensions import db
-from sharing.models import Booking
+from sharing.models import Booking, Resource
 from sharing.services.demo import PASSWORD as DEMO_PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -114,3 +114,30 @@ def test_member_signs_in_books_a_room_and_finds_it(page):
     assert page.get_by_text("Atelier navigateur").count() >= 1
     assert serious_accessibility_violations(page) == []
     assert page.csp_violations == []  # the strict CSP breaks nothing on these pages
+
+
+def test_member_copies_a_feed_address_and_subscribes_to_a_resource(page):
+    """The copy buttons come from static/copy.js (no inline script), in the page's words."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto("/login")
+    page.get_by_label("E-mail", exact=False).first.fill("lea.martin@example.org")
+    page.get_by_label("Mot de passe", exact=False).first.fill(DEMO_PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    page.goto("/account/")
+    field = page.locator("input[data-copy]").first
+    copy = page.locator("input[data-copy] + button").first
+    assert copy.locator("span").first.inner_text() == field.get_attribute("data-copy")
+    copy.click()
+    playwright_api.expect(copy.locator("span").first).to_have_text(
+        field.get_attribute("data-copied"))
+    assert page.evaluate("navigator.clipboard.readText()") == field.input_value()
+    assert "/feeds/" in field.input_value()
+    assert page.locator("a[href^='webcal://']").count() >= 2
+    assert serious_accessibility_violations(page) == []
+    room = db.session.query(Resource).filter_by(name="Salle de réunion Chartreuse").one()
+    page.goto(f"/rooms/{room.slug}")
+    assert page.locator("#subscribe-heading").count() == 1
+    assert page.locator("#subscribe-heading ~ p a[href^='webcal://']").count() == 1
+    assert serious_accessibility_violations(page) == []
+    assert page.csp_violations == []  # copy.js is a file, not an inline script

@@ -382,9 +382,10 @@ def test_a_booking_during_an_external_event_is_refused_as_busy_only(scene, owner
     sync(owner_calendar)
     conflicts = check(scene.member, scene.request("2027-03-29 10:30", "2027-03-29 11:30"),
                       now=NOW)
-    # described as another organisation's booking is: busy, and nothing of the event
-    assert [(c.code, describe(c), c.start, c.end) for c in conflicts] == [
-        ("external_busy", gettext("Busy."), utc(2027, 3, 29, 8), utc(2027, 3, 29, 9))]
+    # busy, and nothing of the event
+    assert [(c.code, c.params, c.start, c.end) for c in conflicts] == [
+        ("external_busy", {}, utc(2027, 3, 29, 8), utc(2027, 3, 29, 9))]
+    assert describe(conflicts[0]) == gettext("Busy in the resource's own calendar.")
     assert check(scene.member, scene.request("2027-03-29 11:00", "2027-03-29 12:00"),
                  now=NOW) == []
 

@@ -82,7 +82,7 @@ def test_a_request_goes_to_the_owners_managers_with_an_invitation(english, inbox
 def test_approval_then_cancellation_reach_the_booker_with_a_higher_sequence(english, inbox):
     scene = english
     scene.room.requires_approval = True
-    db.session.commit()  # the engine books in a session with nothing unsaved
+    db.session.commit()
     booking = book_room(scene)
     inbox.clear()
     decide(scene.manager, booking.id, approve=True)
@@ -102,7 +102,7 @@ def test_approval_then_cancellation_reach_the_booker_with_a_higher_sequence(engl
 def test_a_rejection_says_why(english, inbox):
     scene = english
     scene.room.requires_approval = True
-    db.session.commit()  # the engine books in a session with nothing unsaved
+    db.session.commit()
     booking = book_room(scene)
     inbox.clear()
     decide(scene.manager, booking.id, approve=False, reason="Salle en travaux")
@@ -179,7 +179,7 @@ def test_pages_queue_the_messages_in_their_own_transaction(english, inbox, login
 def test_each_message_is_in_its_recipients_language(scene, inbox):
     scene.member.locale = "en"  # the manager keeps the factory's French
     scene.room.requires_approval = True
-    db.session.commit()  # the engine books in a session with nothing unsaved
+    db.session.commit()
     book_room(scene)
     (message,) = inbox.messages
     assert body(message).startswith("Bonjour Camille Martin,")

@@ -8,6 +8,7 @@ from sharing.blueprints.bookings import bp as bookings
 from sharing.blueprints.catalogue import blueprints as catalogues
 from sharing.blueprints.closures import bp as closures
 from sharing.blueprints.external_calendars import bp as external_calendars
+from sharing.blueprints.feeds import bp as feeds
 from sharing.blueprints.health import bp as health
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
@@ -24,6 +25,7 @@ BLUEPRINTS = [
     closures,
     external_calendars,
     bookings,
+    feeds,
     api,
     health,
 ]

@@ -1,4 +1,4 @@
-"""The signed-in person's own settings: profile, password, API tokens."""
+"""The signed-in person's own settings: profile, password, API tokens, calendar feeds."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -22,6 +22,12 @@ from sharing.services.api_tokens import (
     revoke_all_api_tokens,
     revoke_api_token,
 )
+from sharing.services.feeds import (
+    organisation_feed_url,
+    personal_feed_url,
+    regenerate_feed_key,
+    subscribed_organisations,
+)
 from sharing.services.notifications import save_settings, settings_of
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -43,7 +49,16 @@ def render_page(status: int = 200, new_token: str | None = None, **forms: FlaskF
     forms.setdefault("notifications_form", NotificationsForm(
         formdata=None, prefix="notifications", data=settings_of(current_user)))
     return render_template("account/index.html", tokens=get_api_tokens(current_user),
-                           revoke_form=ActionForm(), new_token=new_token, **forms), status
+                           revoke_form=ActionForm(), new_token=new_token, feeds=my_feeds(),
+                           **forms), status
+
+
+def my_feeds() -> list[tuple[str, str]]:
+    """(what it shows, URL) for each of the person's feeds."""
+    feeds = [(_("My bookings"), personal_feed_url(current_user))]
+    return feeds + [(_("Everything %(organisation)s has booked", organisation=org.name),
+                     organisation_feed_url(current_user, org.id))
+                    for org in subscribed_organisations(current_user)]
 
 
 def save_section(name: str, form: FlaskForm, change, saved_message: str):
@@ -117,6 +132,16 @@ def create_token():
         return render_page(FORM_ERROR, token_form=form)
     # Shown in this response only: it is stored hashed and cannot be displayed again.
     return render_page(new_token=created[1])
+
+
+@bp.post("/feeds/regenerate")
+def regenerate_feeds():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    regenerate_feed_key(current_user)
+    flash(_("Your feeds have new addresses: the old ones no longer work. Subscribe again "
+            "with the new ones."), "info")
+    return redirect(url_for("account.index") + "#feeds-heading")
 
 
 @bp.post(f"/tokens/<{ROW_ID}:token_id>/revoke")

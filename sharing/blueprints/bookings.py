@@ -11,7 +11,17 @@ from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -48,6 +58,7 @@ from sharing.services.catalogue import (
     get_resource,
     opening_hours_table,
 )
+from sharing.services.ical import single_event_calendar
 from sharing.services.messages import describe
 from sharing.services.organisations import get_sites
 from sharing.services.permissions import (
@@ -220,6 +231,17 @@ def visible_booking_or_404(booking_id: int) -> Booking:
 @login_required
 def detail(booking_id: int):
     return detail_page(visible_booking_or_404(booking_id))
+
+
+@bp.get("/<int:booking_id>.ics")
+@login_required
+def calendar_file(booking_id: int):
+    """"Add to my calendar": the booking as one event, as its viewer may see it."""
+    booking = visible_booking_or_404(booking_id)
+    return Response(single_event_calendar(booking, current_user),
+                    mimetype="text/calendar", headers={
+                        "Content-Type": "text/calendar; charset=utf-8",
+                        "Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"'})
 
 
 def detail_page(booking: Booking, **forms):

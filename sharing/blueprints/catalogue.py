@@ -32,6 +32,7 @@ from sharing.services.catalogue import (
     reactivate_resource,
     update_resource,
 )
+from sharing.services.feeds import public_feed_url, resource_feed_url
 from sharing.services.organisations import get_sites
 from sharing.services.permissions import (
     can_create_resource_for,
@@ -96,6 +97,8 @@ def detail(slug: str):
         "catalogue/detail.html", kind=current_kind(), resource=resource,
         facts=facts(resource), opening_hours=opening_hours_table(resource),
         may_manage=can_manage_resource(current_user, resource), action_form=ActionForm(),
+        feed_url=resource_feed_url(current_user, resource),
+        public_feed_url=resource.public_busy_feed and public_feed_url(resource),
         **closures_section(resource), **external_calendars_section(resource))
 
 

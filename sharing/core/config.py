@@ -37,6 +37,9 @@ DEFAULTS = {
     "WORKER_INTERVAL_SECONDS": 15,
     "INVITATION_DAYS": 7,
     "PASSWORD_RESET_HOURS": 24,  # nosec B105
+    # Calendar feeds hold the bookings starting from this many days back to this many ahead.
+    "FEED_PAST_DAYS": 30,
+    "FEED_FUTURE_DAYS": 365,
     # Owners' external calendars (services.external_calendars): each fetch has this many
     # seconds and bytes; private and loopback addresses are refused unless allowed.
     "CALENDAR_FETCH_TIMEOUT": 10,

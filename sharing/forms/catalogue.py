@@ -67,6 +67,9 @@ class ResourceForm(FlaskForm):
     visible_to = CheckboxesField(FIELD_LABELS["visible_to"], coerce=int,
                                  render_kw={"class": "checkboxes"})
     requires_approval = BooleanField(FIELD_LABELS["requires_approval"])
+    public_busy_feed = BooleanField(
+        FIELD_LABELS["public_busy_feed"],
+        description=_l("Anyone with its address sees when it is booked: no titles, no names."))
     min_duration_minutes = number("min_duration_minutes", default=0)
     max_duration_minutes = number("max_duration_minutes",
                                   description=_l("Left empty: no limit."))
@@ -84,12 +87,12 @@ class ResourceForm(FlaskForm):
     hours_sun = StringField(WEEKDAY_LABELS["sun"])
 
     ABOUT = ("owner", "name", "slug", "description", "site_id", "quantity", "tags")
-    AUDIENCE = ("visibility", "visible_to")
+    AUDIENCE = ("visibility", "visible_to", "public_busy_feed")
     RULES = ("requires_approval", "min_duration_minutes", "max_duration_minutes",
              "slot_minutes", "buffer_minutes", "min_notice_minutes", "max_advance_days")
     HOURS = tuple(f"hours_{day}" for day in WEEKDAYS)
     DATA_FIELDS = ("name", "description", "site_id", "quantity", "visibility", "visible_to",
-                   *RULES)
+                   "public_busy_feed", *RULES)
 
     def offer_choices(self, owners: list[Organisation], sites: list[Site],
                       organisations: list[Organisation], people: list[User]) -> None:

@@ -10,14 +10,16 @@ unchanged calendar serialises to the same bytes.
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vDuration, vText
 
-from sharing.core.urls import external_url
+from sharing.core.urls import external_url_builder
 from sharing.models import Booking, User
 from sharing.services.permissions import can_see_booking_details
 
@@ -56,16 +58,31 @@ def location(booking: Booking) -> str:
     return ", ".join(part for part in (site.name, site.address) if part)
 
 
-def description(booking: Booking) -> str:
-    lines = [_("%(resource)s, booked by %(person)s for %(organisation)s.",
-               resource=booking.resource.name, person=booking.user.display_name,
-               organisation=booking.organisation.name)]
+@dataclass(frozen=True)
+class Wording:
+    """What a calendar's events say, looked up once per calendar (in the language of the
+    moment), and the link back to a booking's page, bound once."""
+
+    busy: str
+    booked_by: str
+    booking_url: Callable[..., str]
+
+    @classmethod
+    def current(cls) -> "Wording":
+        return cls(_("Booked"), _("%(resource)s, booked by %(person)s for %(organisation)s."),
+                   external_url_builder("bookings.detail"))
+
+
+def description(booking: Booking, wording: Wording) -> str:
+    lines = [wording.booked_by % {"resource": booking.resource.name,
+                                  "person": booking.user.display_name,
+                                  "organisation": booking.organisation.name}]
     lines += [booking.note] if booking.note else []
     lines += [booking.decision_reason] if booking.decision_reason else []
     return "\n".join(lines)
 
 
-def booking_event(booking: Booking, detailed: bool) -> Event:
+def booking_event(booking: Booking, detailed: bool, wording: Wording) -> Event:
     """One booking as a VEVENT; without details, only its interval and state."""
     event = Event()
     event.add("uid", booking.uid if detailed else busy_uid(booking))
@@ -76,11 +93,11 @@ def booking_event(booking: Booking, detailed: bool) -> Event:
     event.add("dtend", utc(booking.ends_at))
     event.add("status", STATUSES[booking.status])
     event.add("transp", "OPAQUE" if booking.holds_capacity else "TRANSPARENT")
-    event.add("summary", (booking.title or booking.resource.name) if detailed else _("Booked"))
+    event.add("summary", (booking.title or booking.resource.name) if detailed else wording.busy)
     if detailed:
-        event.add("description", description(booking))
+        event.add("description", description(booking, wording))
     event.add("location", location(booking))
-    event.add("url", external_url("bookings.detail", booking_id=booking.id))
+    event.add("url", wording.booking_url(booking_id=booking.id))
     return event
 
 
@@ -100,15 +117,17 @@ def feed_calendar(name: str, about: str, bookings: Iterable[Booking],
     # RFC 7986 requires VALUE=DURATION on REFRESH-INTERVAL; some readers ignore it without.
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH))
+    wording = Wording.current()
     for booking in bookings:
-        calendar.add_component(booking_event(booking, shows_details(booking)))
+        calendar.add_component(booking_event(booking, shows_details(booking), wording))
     return serialised(calendar)
 
 
 def single_event_calendar(booking: Booking, viewer: User) -> bytes:
     """"Add to my calendar": one booking as its viewer may see it."""
     calendar = new_calendar("PUBLISH")
-    calendar.add_component(booking_event(booking, can_see_booking_details(viewer, booking)))
+    calendar.add_component(booking_event(booking, can_see_booking_details(viewer, booking),
+                                         Wording.current()))
     return serialised(calendar)
 
 
@@ -119,14 +138,17 @@ def mail_address(address: str, name: str) -> vCalAddress:
 
 
 def organizer(booking: Booking) -> vCalAddress:
-    """The resource's owner, reached at the application's sending address."""
-    return mail_address(current_app.config["MAIL_DEFAULT_SENDER"], booking.resource.owner.name)
+    """The resource's owner, reached at the application's sending address (which may be
+    written "Name <address>")."""
+    sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return mail_address(sender, booking.resource.owner.name)
 
 
-def attendee(recipient: User, method: str) -> vCalAddress:
+def attendee(recipient: User) -> vCalAddress:
+    """The recipient; the booking is decided in the application, so no reply is asked."""
     value = mail_address(recipient.email, recipient.display_name)
     value.params["ROLE"] = vText("REQ-PARTICIPANT")
-    value.params["PARTSTAT"] = vText("NEEDS-ACTION" if method == "REQUEST" else "DECLINED")
+    value.params["RSVP"] = vText("FALSE")
     return value
 
 
@@ -137,11 +159,12 @@ def itip_calendar(booking: Booking, method: str, recipient: User) -> bytes:
     if method not in ITIP_METHODS:
         raise ValueError(f"iTIP method must be one of {ITIP_METHODS}, not {method!r}")
     with force_locale(recipient.locale):
-        event = booking_event(booking, can_see_booking_details(recipient, booking))
+        event = booking_event(booking, can_see_booking_details(recipient, booking),
+                              Wording.current())
     if method == "CANCEL":
         event["status"] = vText("CANCELLED")
     event.add("organizer", organizer(booking))
-    event.add("attendee", attendee(recipient, method))
+    event.add("attendee", attendee(recipient))
     calendar = new_calendar(method)
     calendar.add_component(event)
     return serialised(calendar)

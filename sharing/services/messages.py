@@ -29,7 +29,7 @@ TEXTS = {
     "quota": _l("This would bring your organisation to %(total)s h this %(period)s; "
                 "its share is %(limit)s h."),
     "not_allowed": _l("You cannot book this resource for this organisation."),
-    "external_busy": _l("Busy."),  # like another organisation's booking: nothing of the event
+    "external_busy": _l("Busy in the resource's own calendar."),
     # problems with an input
     "date_out_of_range": _l("Give a date from 2000-01-01 to 2099-12-31."),
     "window_too_long": _l("Ask for at most %(n)s days at a time."),

@@ -127,6 +127,11 @@ def can_see_booking_details(user: User | None, booking: Booking) -> bool:
             or is_person_of(user, booking.resource))
 
 
+def can_subscribe_organisation(user: User | None, organisation: Organisation) -> bool:
+    """The feed of everything an organisation booked: its members and the coordinator."""
+    return is_admin(user) or is_member(user, organisation)
+
+
 def can_cancel_booking(user: User | None, booking: Booking) -> bool:
     """Whoever made it, the booking organisation's managers, the resource's managers."""
     return bool(

@@ -22,6 +22,7 @@ from sharing.models import (
     Booking,
     BookingSeries,
     Closure,
+    FeedKey,
     Membership,
     NotificationPreference,
     OutboxMessage,
@@ -30,6 +31,7 @@ from sharing.models import (
 )
 from sharing.services.accounts import set_user_active
 from sharing.services.api_tokens import revoke_all_api_tokens
+from sharing.services.feeds import forget_feed_key
 
 # Section of the export → the column naming the person.
 PERSONAL_REFERENCES = {
@@ -40,13 +42,14 @@ PERSONAL_REFERENCES = {
     "series_created": BookingSeries.created_by_id,
     "resources_where_they_are_the_person": Resource.person_id,
     "api_tokens": ApiToken.user_id,
+    "feed_key": FeedKey.user_id,
     "account_links": AccountToken.user_id,
     "invitations_sent": AccountToken.created_by_id,
     "mail_to_them": OutboxMessage.user_id,
     "mail_preferences": NotificationPreference.user_id,
 }
 # Never exported, even to the coordinator: they would let a reader sign in.
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "nonce"})
 
 
 def get_people() -> list[User]:
@@ -108,6 +111,7 @@ def forget_the_person(user: User) -> None:
                        .execution_options(synchronize_session=False))
     forget_their_mail(user, address)
     revoke_all_api_tokens(user)
+    forget_feed_key(user)
     set_user_active(user, False)
     user.memberships.clear()
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):

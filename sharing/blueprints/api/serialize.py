@@ -17,10 +17,11 @@ from sharing.engine import (
 from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS
 from sharing.models import Booking, Closure, Organisation, Quota, Resource, User
 from sharing.services.catalogue import KINDS
+from sharing.services.feeds import feed_urls, resource_feed_url
 from sharing.services.messages import describe
 from sharing.services.permissions import can_manage_resource, can_see_booking_details, role_in
 
-POLICY_FIELDS = ("requires_approval", *NUMERIC_RULES)
+POLICY_FIELDS = ("requires_approval", "public_busy_feed", *NUMERIC_RULES)
 BOOKING_DETAILS = ("title", "note", "user_id")
 
 
@@ -54,6 +55,7 @@ def resource_json(resource: Resource, viewer: User) -> dict[str, Any]:
     }
     data.update({name: getattr(resource, name) for name in POLICY_FIELDS})
     data.update({name: getattr(resource, name) for name in KINDS[resource.kind].fields})
+    data["feed_url"] = resource_feed_url(viewer, resource)
     if can_manage_resource(viewer, resource):
         data["visible_to"] = sorted(resource.visible_to_ids)
     return data
@@ -141,4 +143,5 @@ def me_json(user: User) -> dict[str, Any]:
     organisations = sorted((m.organisation for m in user.memberships), key=lambda o: o.name)
     return {"id": user.id, "email": user.email, "name": user.display_name,
             "is_admin": user.is_admin,
-            "organisations": [membership_json(org, user) for org in organisations]}
+            "organisations": [membership_json(org, user) for org in organisations],
+            "feeds": feed_urls(user)}

@@ -82,6 +82,9 @@ RESOURCE_FIELDS: dict[str, Any] = {
                    "description": "Organisations that see a `listed` resource; shown to "
                                   "the owner's managers only."},
     "requires_approval": {"type": "boolean"},
+    "public_busy_feed": {"type": "boolean",
+                         "description": "its busy times (no titles, no names) in a feed that "
+                                        "needs no token"},
     "opening_hours": ref("OpeningHours"),
     "min_duration_minutes": {"type": "integer", "minimum": 0},
     "max_duration_minutes": nullable("integer", minimum=1),
@@ -124,10 +127,18 @@ SCHEMAS: dict[str, Any] = {
         "resource_id": {**ID, "description": "with several resources: the one concerned"}}},
     "Alternative": {"type": "object", "required": ["resource_id", "start", "end"],
                     "properties": {"resource_id": ID, "start": TIME, "end": TIME}},
-    "Me": {"type": "object", "required": ["id", "email", "name", "organisations"],
+    "Me": {"type": "object", "required": ["id", "email", "name", "organisations", "feeds"],
            "properties": {
                "id": ID, "email": {"type": "string"}, "name": {"type": "string"},
                "is_admin": {"type": "boolean"},
+               "feeds": {"type": "object", "required": ["personal", "organisations"],
+                         "description": "iCalendar feeds at the user's secret addresses",
+                         "properties": {
+                             "personal": {"type": "string", "format": "uri"},
+                             "organisations": {"type": "object",
+                                               "description": "organisation id → feed",
+                                               "additionalProperties": {
+                                                   "type": "string", "format": "uri"}}}},
                "organisations": {"type": "array", "items": {
                    "type": "object", "required": ["id", "slug", "name", "role"],
                    "properties": {"id": ID, "slug": {"type": "string"},
@@ -145,10 +156,15 @@ SCHEMAS: dict[str, Any] = {
                               "quantity", "tags", "timezone", "active", "visibility",
                               "requires_approval", "opening_hours", "min_duration_minutes",
                               "max_duration_minutes", "slot_minutes", "buffer_minutes",
-                              "min_notice_minutes", "max_advance_days"],
+                              "min_notice_minutes", "max_advance_days", "public_busy_feed",
+                              "feed_url"],
                  "properties": {"id": ID, "kind": {"enum": list(RESOURCE_KINDS)},
                                 "owner_organisation_id": ID, "active": {"type": "boolean"},
                                 "timezone": {"type": "string", "description": "the site's"},
+                                "feed_url": {"type": "string", "format": "uri",
+                                             "description": "the resource's iCalendar feed, "
+                                                            "at the requesting user's secret "
+                                                            "address"},
                                 **RESOURCE_FIELDS}},
     "ResourceCreate": {"type": "object", "required": ["kind", "owner_organisation_id", "name",
                                                       "site_id"],
