@@ -3,9 +3,10 @@ a loopback port, with a throwaway database of its own.
 
     .venv/bin/python bench/fuzz_api.py --examples 400 [--database-url URL] [--email E]
 
-Prints schemathesis's summary (operations, test cases, failures) and exits with its
-status. Without --database-url, a SQLite file in a temporary folder; with one, it must
-name an empty database (its tables are created; nothing is dropped).
+Prints schemathesis's summary (operations, test cases, failures), then the requests the
+server answered by status, and exits with schemathesis's status. Without --database-url,
+a SQLite file in a temporary folder; with one, it must name an empty database (its
+tables are created; nothing is dropped).
 """
 
 import argparse
@@ -14,9 +15,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import Counter
 from pathlib import Path
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from sharing import create_app
 from sharing.core.extensions import db
@@ -48,6 +50,22 @@ def demo_app(folder: Path, database_url: str | None):
     return app
 
 
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        pass  # thousands of lines; the statuses are counted instead
+
+
+def count_statuses(app) -> Counter:
+    statuses: Counter = Counter()
+
+    @app.after_request
+    def count(response):
+        statuses[response.status_code] += 1
+        return response
+
+    return statuses
+
+
 def token_of(app, email: str) -> str:
     with app.app_context():
         _token, raw = create_api_token(find_user_by_email(email), "fuzzing")
@@ -60,7 +78,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         app = demo_app(Path(folder), options.database_url)
         token = token_of(app, options.email)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        statuses = count_statuses(app)
+        server = make_server("127.0.0.1", 0, app, threaded=True,
+                             request_handler=QuietHandler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
         try:
@@ -72,6 +92,8 @@ def main() -> int:
                  "--report-dir", folder]).returncode
         finally:
             server.shutdown()
+            print(f"requests answered: {sum(statuses.values())}; by status:",
+                  dict(sorted(statuses.items())))
 
 
 if __name__ == "__main__":
