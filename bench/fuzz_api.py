@@ -89,7 +89,7 @@ def main() -> int:
                  f"http://127.0.0.1:{server.server_port}/api/v1/openapi.json",
                  "--header", f"Authorization: Bearer {token}", "--checks", "all",
                  "--max-examples", str(options.examples), "--seed", str(options.seed),
-                 "--report-dir", folder]).returncode
+                 "--report-dir", folder], cwd=folder).returncode
         finally:
             server.shutdown()
             print(f"requests answered: {sum(statuses.values())}; by status:",
