@@ -497,8 +497,8 @@ def print_plans(backend: str, rng, reference, counter) -> None:
     shown = set()
     for statement, parameters in seen:
         flat = " ".join(statement.split())
-        if not flat.upper().startswith("SELECT") or "FROM booking" not in flat \
-                and "FROM closure" not in flat:
+        if not flat.upper().startswith("SELECT") or not any(
+                f"FROM {table}" in flat for table in ("booking", "closure", "external_busy")):
             continue
         key = flat[:200] + str(len(parameters or ()))
         if key in shown:

@@ -6,8 +6,10 @@ exits non-zero with the reason on stderr, having written nothing. Outside a requ
 messages are in the first of the configured `LANGUAGES`.
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
@@ -15,8 +17,20 @@ from flask_babel import gettext as _
 
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
-from sharing.models import ROLES, Organisation, User
-from sharing.services import accounts, api_tokens, demo, organisations
+from sharing.models import OUTBOX_STATUSES, ROLES, Organisation, OutboxMessage, User
+from sharing.services import (
+    accounts,
+    api_tokens,
+    backup,
+    demo,
+    external_calendars,
+    notifications,
+    organisations,
+    outbox,
+    personal_data,
+)
+from sharing.services.messages import describe_fields
+from sharing.services.worker import run_forever, run_once
 
 
 @contextmanager
@@ -28,7 +42,9 @@ def saving() -> Iterator[None]:
     except BaseException as error:
         db.session.rollback()
         if isinstance(error, InvalidInput):
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException("; ".join(
+                f"{name}: {' '.join(messages)}"
+                for name, messages in describe_fields(error).items())) from None
         raise
 
 
@@ -119,13 +135,102 @@ def create_token(email: str, name: str) -> None:
     report(f"API token for {email}; it is shown only this once:", raw)
 
 
+calendar_commands = AppGroup("calendars", help="Owners' external calendars, read as busy time.")
+
+
+@calendar_commands.command("sync")
+def sync_calendars() -> None:
+    """Read the external calendars not tried for CALENDAR_SYNC_MINUTES (for cron); prints
+    how many were read, and each failure on stderr."""
+    tried, failures = external_calendars.sync_due_calendars()
+    for calendar_id, error in failures.items():
+        click.echo(f"calendar {calendar_id}: {external_calendars.error_message(error)}", err=True)
+    click.echo(f"Read {tried - len(failures)} of {tried} calendars due.")
+
+
+person_commands = AppGroup("person", help="Personal data (GDPR): export, anonymise.")
+
+
+@person_commands.command("export")
+@click.argument("email")
+def export_person(email: str) -> None:
+    """Print, as JSON, everything held about the user with the address EMAIL."""
+    data = personal_data.export_person(user_with_email(email))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@person_commands.command("anonymise")
+@click.argument("email")
+@click.confirmation_option(prompt="Erase this person's name, address, sign-in and notes "
+                                  "for good?")
+def anonymise_person(email: str) -> None:
+    """Anonymise the user with the address EMAIL, who left; prints their id."""
+    with saving():
+        user = user_with_email(email)
+        personal_data.anonymise_person(user)
+    report(f"Anonymised {email}.", user.id)
+
+
 @click.command("demo")
 @with_appcontext
 def load_demo() -> None:
     """Load the demo pole; running it again adds only what is missing."""
-    with saving():
+    with notifications.silenced(), saving():
         report = demo.load()
     click.echo(report)
 
 
-COMMANDS = [site_commands, org_commands, user_commands, token_commands, load_demo]
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def take_backup(path: Path) -> None:
+    """Copy the live SQLite database to PATH, consistent while servers write; prints PATH."""
+    with saving():
+        written = backup.backup_sqlite(path)
+    report(f"Backed up {db.engine.url.database}.", written)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run each job once and exit (for cron).")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Send the mail waiting in the outbox and run the periodic jobs, outside requests.
+
+    Several workers may run at once. Stop it with Ctrl-C or SIGTERM at any time: what it
+    had not sent waits for the next worker."""
+    if once:
+        for name, count in run_once().items():
+            click.echo(f"{name}: {'failed (see the log)' if count is None else count}")
+        return
+    try:
+        run_forever()
+    except KeyboardInterrupt:  # Ctrl-C: stopping is normal, nothing is lost
+        click.echo("Worker stopped.")
+
+
+mail_commands = AppGroup("mail", help="The outbox of e-mail messages.")
+
+
+@mail_commands.command("status")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="At most this many listed.")
+def mail_status(limit: int) -> None:
+    """Count the messages by state, and list those that wait and those that failed."""
+    counts = outbox.status_counts()
+    click.echo(", ".join(f"{status}: {counts.get(status, 0)}" for status in OUTBOX_STATUSES))
+    for message in outbox.unsent_messages(limit):
+        click.echo(f"#{message.id} {message.status} {message.kind} to {message.recipient}, "
+                   f"{message.attempts} tries, {when(message)}"
+                   + (f": {message.last_error}" if message.last_error else ""))
+
+
+def when(message: OutboxMessage) -> str:
+    """The moment that matters for a message not sent, in UTC."""
+    label, moment = {"failed": ("last try", message.due_at),
+                     "held": ("held for the digest since", message.created_at)
+                     }.get(message.status, ("next try", message.due_at))
+    return f"{label} {moment:%Y-%m-%d %H:%M} UTC"
+
+
+COMMANDS = [site_commands, org_commands, user_commands, token_commands, person_commands,
+            calendar_commands, load_demo, take_backup, worker, mail_commands]

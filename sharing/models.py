@@ -40,6 +40,15 @@ DELIVERY_MODES = ("on_site", "remote", "both")
 BOOKING_STATUSES = ("pending", "confirmed", "rejected", "cancelled")
 HOLDING_STATUSES = ("pending", "confirmed")
 TOKEN_PURPOSES = ("invite", "reset")
+# The longest piece an external busy period is stored in (see ExternalBusy).
+BUSY_PIECE_MINUTES = 24 * 60
+# What a message is about; people may turn off the booking kinds (NOTIFICATION_KINDS).
+NOTIFICATION_KINDS = ("request", "decision", "confirmation", "cancellation", "staff")
+MAIL_KINDS = ("invitation", "password_reset", "lockout", "digest", *NOTIFICATION_KINDS)
+# waiting → sending (claimed by a worker) → sent, or back to waiting to retry, or failed;
+# held: a pending request kept for its recipient's daily digest, then digested.
+OUTBOX_STATUSES = ("waiting", "sending", "sent", "failed", "held", "digested")
+NOTIFICATION_SETTINGS = ("off", "digest")
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:
@@ -93,10 +102,20 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id kept in session and remember cookies: bumping it signs out every
+    # copy of them (sign out everywhere, new password, deactivation).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Wrong passwords since the last success; from a threshold on, the account is locked
+    # until `locked_until`, for twice as long each time.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -266,6 +285,56 @@ class Closure(db.Model):
     resource: Mapped[Resource] = relationship(back_populates="closures")
 
 
+class ExternalCalendar(db.Model):
+    """An owner's own calendar (Nextcloud, Google…) fetched as busy time for a resource.
+
+    The URL is often a secret: only the resource's managers see it.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("resource_id", "url", name="uq_external_calendar_resource_url"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the validators of the last good answer, sent back for a conditional GET
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when the file was last read in full: the window moves on while the file answers 304
+    expanded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    resource: Mapped[Resource] = relationship()
+    blocks: Mapped[list["ExternalBusy"]] = relationship(
+        back_populates="calendar", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ExternalBusy(db.Model):
+    """A busy period read from an external calendar; nothing of the event is kept but its
+    times. Long events are stored in pieces of at most a day (`BUSY_PIECE_MINUTES`), so that
+    overlap queries read a bounded index range."""
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="external_busy_interval"),
+        Index("ix_external_busy_resource_starts", "resource_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(
+        ForeignKey("external_calendar.id", ondelete="CASCADE"), index=True
+    )
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    calendar: Mapped[ExternalCalendar] = relationship(back_populates="blocks")
+
+
 class Quota(db.Model):
     """A fair share for one organisation: hours per week and/or month, for one resource
     or for every resource of a kind."""
@@ -410,3 +479,55 @@ class AccountToken(db.Model):
 
     organisation: Mapped[Organisation | None] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class OutboxMessage(db.Model):
+    """A message to send, written in the same transaction as the change it is about.
+
+    The worker sends it (see `sharing.services.outbox`): a rolled-back change sends
+    nothing, a committed one waits here until it has been sent or has failed for good.
+    """
+
+    __table_args__ = (
+        CheckConstraint(one_of("kind", MAIL_KINDS), name="outbox_kind"),
+        CheckConstraint(one_of("status", OUTBOX_STATUSES), name="outbox_status"),
+        CheckConstraint("attempts >= 0", name="outbox_attempts_nonnegative"),
+        # The worker's queue: what is due, oldest first.
+        Index("ix_outbox_message_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    # The whole RFC 5322 message, rendered in the recipient's language when queued;
+    # emptied once sent.
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a waiting message may next be tried; when a worker's claim on it lapses.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+
+
+class NotificationPreference(db.Model):
+    """A kind of booking message someone turned off, or (pending requests) gets as a daily
+    digest. Without a row, the message is sent as it happens."""
+
+    __table_args__ = (
+        CheckConstraint(one_of("kind", NOTIFICATION_KINDS), name="preference_kind"),
+        CheckConstraint(one_of("setting", NOTIFICATION_SETTINGS), name="preference_setting"),
+        CheckConstraint("setting <> 'digest' OR kind = 'request'", name="digest_for_requests"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    setting: Mapped[str] = mapped_column(String(16))

@@ -1,25 +1,33 @@
 """Fixtures: the application on a throwaway database, clients, and factories.
 
-The suite runs on SQLite (a fresh file per test) unless `SHARING_TEST_DATABASE_URL`
-names a PostgreSQL server, e.g. `postgresql+psycopg://postgres@127.0.0.1:5432/test`:
-a throwaway database is then created on that server for the run and dropped after.
+The suite runs on SQLite (a fresh copy of an empty database file per test) unless
+`SHARING_TEST_DATABASE_URL` names a PostgreSQL server, e.g.
+`postgresql+psycopg://postgres@127.0.0.1:5432/test`: a throwaway database is then created
+on that server for each test process, emptied after each test, and dropped at the end.
 Tests marked `postgresql` always need a server: they use `SHARING_TEST_DATABASE_URL`
 or, when unset, try 127.0.0.1:5432, and are skipped with the reason when none answers.
 """
 
 import os
+import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import g
-from sqlalchemy import create_engine, text
+from jinja2.bccache import Bucket, BytecodeCache
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from werkzeug.routing import Rule
 from werkzeug.security import generate_password_hash
 
 from sharing import create_app
+from sharing.core.database import is_postgresql
 from sharing.core.extensions import db
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User
+
+# Shared fixtures: a real SMTP server (`inbox`, `smtp_port`).
+pytest_plugins = ["mail_helpers"]
 
 DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "correct horse battery"
@@ -63,6 +71,18 @@ class ThrowawayPostgres:
         self.admin.dispose()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """The tests marked `slow` start processes of their own (20 racers, servers): under
+    pytest-xdist (`-n auto`, with `--dist loadgroup` from pyproject.toml) they run one after
+    another on one worker while the others share the rest, and they start first so that
+    none of them ends the run last."""
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("races"))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A factory of throwaway PostgreSQL databases; skips when no server answers."""
@@ -76,14 +96,42 @@ def postgres():
 
 @pytest.fixture(scope="session")
 def suite_database_url(request, tmp_path_factory):
-    """The database the whole suite runs on, if it is PostgreSQL; None for SQLite."""
+    """The database the whole suite runs on, if it is PostgreSQL; None for SQLite. Under
+    pytest-xdist each worker has its own session, hence its own database. The schema is
+    built once here; tests empty the tables after themselves."""
     if not os.environ.get("SHARING_TEST_DATABASE_URL"):
         return None
-    return request.getfixturevalue("postgres").create()
+    url = request.getfixturevalue("postgres").create()
+    build_schema(url, tmp_path_factory.mktemp("instance"))
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """An empty database with the schema, built once: each test starts from a copy of the
+    file, which costs far less than creating the tables again."""
+    path = tmp_path_factory.mktemp("template") / "schema.sqlite3"
+    build_schema(f"sqlite:///{path}", path.parent / "instance")
+    return path
+
+
+def build_schema(database_url: str, instance_path) -> None:
+    app = make_app(database_url, instance_path)
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def database_url(request, tmp_path, suite_database_url):
+    if suite_database_url:
+        return suite_database_url
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    return f"sqlite:///{path}"
 
 
 def make_app(database_url: str, instance_path, **config):
-    os.environ["SHARING_INSTANCE_PATH"] = str(instance_path)
     settings = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -93,7 +141,47 @@ def make_app(database_url: str, instance_path, **config):
         "BASE_URL": "http://sharing.test",
     }
     settings.update(config)
-    return create_app(settings)
+    app = create_app(settings, instance_path=instance_path)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    return app
+
+
+class MemoryBytecodeCache(BytecodeCache):
+    """Templates compiled once per test process rather than once per test's application
+    (Jinja checks each template's source against what it compiled)."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = MemoryBytecodeCache()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def url_builders_compiled_once():
+    """Each test makes its own application, and three quarters of that went to Werkzeug
+    generating and compiling the same Python code again for every URL rule's builder. A
+    builder depends only on the rule's text, parts and defaults: compile each once."""
+    compile_builder = Rule._compile_builder
+    builders = {}
+
+    def compile_once(rule: Rule, append_unknown: bool = True):
+        key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())),
+               append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", compile_once)
+        yield
 
 
 @pytest.fixture
@@ -103,16 +191,14 @@ def app_config():
 
 
 @pytest.fixture
-def app(tmp_path, suite_database_url, app_config):
-    url = suite_database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    app = make_app(url, tmp_path / "instance", **app_config)
+def app(tmp_path, database_url, app_config):
+    app = make_app(database_url, tmp_path / "instance", **app_config)
     app.before_request_funcs.setdefault(None, []).insert(0, forget_cached_user)
     app.teardown_request(end_transaction)
     with app.app_context():
-        db.create_all()
         yield app
         db.session.remove()
-        if suite_database_url:
+        if is_postgresql():
             empty_all_tables()
         db.engine.dispose()
 
@@ -130,10 +216,58 @@ def end_transaction(_error) -> None:
 
 
 def empty_all_tables():
-    """Faster than dropping the schema between tests on PostgreSQL."""
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    """Children first, in one round trip. DELETE takes a few milliseconds on these small
+    tables where TRUNCATE … RESTART IDENTITY takes tens: ids therefore go on across tests."""
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        quote = conn.dialect.identifier_preparer.format_table
+        conn.exec_driver_sql("; ".join(f"DELETE FROM {quote(table)}"
+                                       for table in reversed(db.metadata.sorted_tables)))
+
+
+@pytest.fixture(scope="module")
+def module_scenes() -> dict[str, dict]:
+    """The rows of each scene a module's tests load with `load_once`."""
+    return {}
+
+
+@pytest.fixture
+def load_once(app, module_scenes):
+    """`load_once(name, build)`: the module's first test runs `build` and keeps a copy of
+    every row; later tests get the rows written back into their own fresh database. For a
+    scene too costly to build per test (the demo hashes a password per user)."""
+
+    def load(name: str, build) -> None:
+        if name in module_scenes:
+            write_rows(module_scenes[name])
+        else:
+            build()
+            module_scenes[name] = read_rows()
+
+    return load
+
+
+def read_rows() -> dict:
+    with db.engine.connect() as conn:
+        return {table: [row._asdict() for row in conn.execute(select(table))]
+                for table in db.metadata.sorted_tables}
+
+
+def write_rows(rows: dict) -> None:
+    with db.engine.begin() as conn:
+        for table, table_rows in rows.items():
+            if table_rows:
+                conn.execute(table.insert(), table_rows)
+                if is_postgresql():
+                    follow_sequence(conn, table)
+
+
+def follow_sequence(conn, table) -> None:
+    """Rows written with their ids leave PostgreSQL's sequence behind: move it past them."""
+    id_column = table.autoincrement_column
+    if id_column is not None:
+        quoted_name = conn.dialect.identifier_preparer.format_table(table)
+        sequence = func.pg_get_serial_sequence(quoted_name, id_column.name)
+        conn.execute(select(func.setval(sequence, func.max(id_column))))
 
 
 @pytest.fixture
@@ -152,7 +286,7 @@ def login(client):
 
     def sign_in(user: User):
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 

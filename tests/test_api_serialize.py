@@ -98,16 +98,16 @@ def test_booking_json_hides_another_organisations_details(app, pole, create_book
 def test_refusal_names_each_reason_and_alternative():
     paris = timezone(timedelta(hours=2))
     refused = BookingRefused(
-        [Conflict("capacity", "Occupé", datetime(2027, 8, 2, 10, tzinfo=paris), at(9),
+        [Conflict("capacity", {}, datetime(2027, 8, 2, 10, tzinfo=paris), at(9),
                   resource_id=7),
-         Conflict("too_soon", "Trop tôt")],
+         Conflict("too_soon", {"n": 30})],
         [Alternative(7, at(10), at(11)), Alternative(8, at(8), at(9))])
     assert refusal_json(refused) == {
         "error": "conflict",
         "conflicts": [
-            {"code": "capacity", "message": "Occupé", "start": "2027-08-02T08:00:00Z",
+            {"code": "capacity", "message": "Busy.", "start": "2027-08-02T08:00:00Z",
              "end": "2027-08-02T09:00:00Z", "resource_id": 7},
-            {"code": "too_soon", "message": "Trop tôt"}],
+            {"code": "too_soon", "message": "Book at least 30 minutes ahead."}],
         "alternatives": [
             {"resource_id": 7, "start": "2027-08-02T10:00:00Z", "end": "2027-08-02T11:00:00Z"},
             {"resource_id": 8, "start": "2027-08-02T08:00:00Z", "end": "2027-08-02T09:00:00Z"}],
@@ -116,7 +116,8 @@ def test_refusal_names_each_reason_and_alternative():
 
 def test_booking_result_lists_bookings_and_skipped_occurrences(app, pole, create_booking):
     booking = create_booking(pole.room, pole.owner, pole.member, at(8))
-    result = BookingResult([booking], [Skipped(at(9), at(10), [Conflict("closed", "Fermé")])])
+    closed = Conflict("closed", {"reason": "Fermé"})
+    result = BookingResult([booking], [Skipped(at(9), at(10), [closed])])
     with app.test_request_context():
         data = booking_result_json(result, pole.member)
     assert [b["id"] for b in data["bookings"]] == [booking.id]

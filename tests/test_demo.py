@@ -27,8 +27,8 @@ def load_demo(today: date) -> None:
 
 
 @pytest.fixture
-def demo_pole(app):
-    load_demo(BEFORE_DST)
+def demo_pole(load_once):
+    load_once("demo", lambda: load_demo(BEFORE_DST))
 
 
 def all_bookings() -> list[Booking]:

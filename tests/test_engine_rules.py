@@ -10,6 +10,7 @@ from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.engine import BookingRefused, book, check
 from sharing.models import Booking, Closure, Quota, ResourceVisibility
+from sharing.services.messages import describe
 
 PARIS_FIXED_WINTER = timezone(timedelta(hours=1))
 
@@ -136,7 +137,7 @@ def test_closure_refuses_and_names_its_period(scene):
     with pytest.raises(BookingRefused) as refused:
         book(scene.member, scene.request("2027-03-02 10:00", "2027-03-02 11:00"), now=NOW)
     (closed,) = refused.value.conflicts
-    assert closed.code == "closed" and closed.message == "Travaux"
+    assert closed.code == "closed" and describe(closed) == "Travaux"
     assert closed.start == at("2027-03-01 00:00") and closed.end == at("2027-03-08 00:00")
     assert book(scene.member, scene.request("2027-03-08 10:00", "2027-03-08 11:00"), now=NOW)
 
@@ -219,13 +220,13 @@ def test_another_organisations_booking_is_only_busy(scene, create_booking):
         book(scene.member, scene.request("2027-03-02 10:00", "2027-03-02 11:00"), now=NOW)
     (busy,) = refused.value.conflicts
     assert busy.start == at("2027-03-02 10:00") and busy.end == at("2027-03-02 11:00")
-    assert "confidentiel" not in busy.message and "ressourcerie" not in busy.message.lower()
+    assert "confidentiel" not in describe(busy) and "ressourcerie" not in describe(busy).lower()
     # the booking organisation's own booking is named
     create_booking(scene.room, scene.booker, scene.member, at("2027-03-03 10:00"), 60,
                    title="Notre atelier")
     with pytest.raises(BookingRefused) as own:
         book(scene.member, scene.request("2027-03-03 10:00", "2027-03-03 11:00"), now=NOW)
-    assert "Notre atelier" in own.value.conflicts[0].message
+    assert "Notre atelier" in describe(own.value.conflicts[0])
 
 
 def test_not_allowed_for_outsiders_and_unlisted_organisations(scene, create_user,

@@ -7,6 +7,8 @@ from sharing.blueprints.auth import bp as auth
 from sharing.blueprints.bookings import bp as bookings
 from sharing.blueprints.catalogue import blueprints as catalogues
 from sharing.blueprints.closures import bp as closures
+from sharing.blueprints.external_calendars import bp as external_calendars
+from sharing.blueprints.health import bp as health
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
 from sharing.blueprints.quotas import bp as quotas
@@ -20,6 +22,8 @@ BLUEPRINTS = [
     admin,
     *catalogues,
     closures,
+    external_calendars,
     bookings,
     api,
+    health,
 ]

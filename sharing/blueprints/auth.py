@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from sharing.core.database import reads_only
 from sharing.core.extensions import db, login_manager
+from sharing.core.limits import account_link_limit, sign_in_limit
 from sharing.forms import ActionForm, form_status, save_form
 from sharing.forms.accounts import ForgotPasswordForm, JoinForm, LoginForm, NewPasswordForm
 from sharing.services.accounts import (
@@ -34,8 +35,13 @@ def configure_login(_state) -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host, scheme or protocol-relative URL."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only a path on this site: never another host, scheme or protocol-relative URL.
+
+    Control characters and spaces are refused: browsers drop tabs and line breaks from
+    an address (a tab between two slashes makes "//evil.example"), and a header cannot carry them.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) \
+            or not target.isprintable() or any(c.isspace() for c in target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
@@ -49,6 +55,7 @@ def unusable_link(error: UnusableLink):
 
 @bp.route("/login", methods=["GET", "POST"])
 @reads_only
+@sign_in_limit
 def login():
     form = LoginForm()
     target = safe_next(request.args.get("next"))
@@ -70,6 +77,7 @@ def logout():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@account_link_limit
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -82,6 +90,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+@account_link_limit
 def reset_password_page(token: str):
     user = get_reset_token_user(token)
     form = NewPasswordForm()
@@ -94,6 +103,7 @@ def reset_password_page(token: str):
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
+@account_link_limit
 def invitation(token: str):
     invite = get_invitation(token)
     signed_in_elsewhere = (current_user.is_authenticated

@@ -19,7 +19,8 @@ from flask_login import current_user, login_required
 
 from sharing.blueprints.lookups import visible_booking_or_404
 from sharing.core.database import utcnow
-from sharing.core.validation import InvalidInput, is_row_id
+from sharing.core.i18n import local_time
+from sharing.core.validation import InvalidInput, is_in_date_range, is_row_id
 from sharing.engine import (
     BookingRefused,
     BookingResult,
@@ -47,6 +48,7 @@ from sharing.services.catalogue import (
     get_resource,
     opening_hours_table,
 )
+from sharing.services.messages import describe
 from sharing.services.organisations import get_sites
 from sharing.services.permissions import (
     bookable_organisations,
@@ -71,7 +73,7 @@ HOME_LIMIT = 5
 @bp.app_template_filter("site_time")
 def site_time(moment: datetime, timezone: str, pattern: str = f"{DATE} HH:mm") -> str:
     """A moment on the site's wall clock, in the reader's language, 24-hour."""
-    return format_datetime(moment, pattern, tzinfo=ZoneInfo(timezone), locale=get_locale())
+    return format_datetime(local_time(moment, timezone), pattern, locale=get_locale())
 
 
 @bp.app_template_filter("site_period")
@@ -79,10 +81,13 @@ def site_period(start: datetime, end: datetime | None, timezone: str) -> str:
     """"Tue 2 Mar 2027 10:00–11:30", the end's date only when it is another day."""
     if end is None:
         return site_time(start, timezone)
-    tz = ZoneInfo(timezone)
-    same_day = start.astimezone(tz).date() == end.astimezone(tz).date()
+    same_day = local_time(start, timezone).date() == local_time(end, timezone).date()
     end_pattern = "HH:mm" if same_day else f"{DATE} HH:mm"
     return f"{site_time(start, timezone)}–{site_time(end, timezone, end_pattern)}"
+
+
+# A refusal's reasons, worded in the reader's language where the page shows them.
+bp.add_app_template_global(describe)
 
 
 @bp.app_template_filter("date_label")
@@ -245,7 +250,7 @@ def change_booking(booking_id: int, form_name: str, form, change, done: str):
         show_errors(form, error)
         return detail_page(booking, **{form_name: form}), FORM_ERROR
     except InvalidTransition as error:
-        flash(str(error), "error")
+        flash(describe(error), "error")
         return redirect(back_to(form, booking))
     flash(done, "success")
     return redirect(back_to(form, booking))
@@ -288,17 +293,24 @@ def approvals():
 
 # --- the week's planning ----------------------------------------------------------------------
 
-def requested_monday() -> date:
-    """The Monday of ?week=2027-W10 or of ?date=2027-03-10; this week by default."""
+def requested_day() -> date:
+    """The Monday of ?week=2027-W10, or ?date=2027-03-10, or today; a malformed one, or
+    one outside the accepted dates, is no page."""
     week, day = request.args.get("week"), request.args.get("date")
     try:
         if week:
             match = WEEK.match(week) or abort(404)
-            return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-        chosen = date.fromisoformat(day) if day else \
-            utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+            chosen = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        else:
+            chosen = date.fromisoformat(day) if day else \
+                utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
     except ValueError:
         abort(404)
+    return chosen if is_in_date_range(chosen) else abort(404)
+
+
+def requested_monday() -> date:
+    chosen = requested_day()
     return chosen - timedelta(days=chosen.weekday())
 
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from sharing.blueprints.closures import closures_section
+from sharing.blueprints.external_calendars import external_calendars_section
 from sharing.blueprints.lookups import managed_resource_or_403, visible_resource_or_404
 from sharing.core.extensions import db
 from sharing.forms import ActionForm, form_status, save_form
@@ -85,7 +86,7 @@ def detail(slug: str):
         "catalogue/detail.html", kind=current_kind(), resource=resource,
         facts=facts(resource), opening_hours=opening_hours_table(resource),
         may_manage=can_manage_resource(current_user, resource), action_form=ActionForm(),
-        **closures_section(resource))
+        **closures_section(resource), **external_calendars_section(resource))
 
 
 def form_page(form: ResourceForm, change: Callable[[], Resource], title: str, saved: str):

@@ -12,11 +12,13 @@ from sharing.blueprints.lookups import (
     signed_in_only,
 )
 from sharing.core.extensions import db
+from sharing.core.limits import account_link_limit
 from sharing.core.validation import InvalidInput
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import InviteForm, RoleForm
 from sharing.models import Membership, Organisation
 from sharing.services.accounts import get_pending_invitations, invite_to_organisation
+from sharing.services.messages import describe_message
 from sharing.services.organisations import (
     change_role,
     find_membership,
@@ -69,12 +71,13 @@ def apply(change: Callable[[], None]) -> bool:
         db.session.rollback()
         for messages in error.fields.values():
             for message in messages:
-                flash(message, "error")
+                flash(describe_message(message), "error")
         return False
     return True
 
 
 @bp.post("/<slug>/invite")
+@account_link_limit  # each invitation sends a mail
 def invite(slug: str):
     organisation = managed_members_or_403(find_organisation_by_slug(slug))
     form = InviteForm()

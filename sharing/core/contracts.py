@@ -29,7 +29,10 @@ from sharing.core.validation import (
     EARLIEST_DATE,
     LATEST_DATE,
     MAX_ROW_ID,
+    OUT_OF_RANGE,
     InvalidInput,
+    Message,
+    Problem,
     is_in_date_range,
     is_whole_number,
 )
@@ -45,7 +48,11 @@ class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
-def refuse(message: str) -> PydanticCustomError:
+def refuse(message: Message) -> PydanticCustomError:
+    """The error a field's check raises: a text already worded, or a `Problem` that the
+    faces word (it rides in the error's context)."""
+    if isinstance(message, Problem):
+        return PydanticCustomError("problem", message.code, {"problem": message})
     # The message is already translated; braces would be read as placeholders.
     return PydanticCustomError("invalid", message.replace("{", "(").replace("}", ")"))
 
@@ -171,15 +178,13 @@ def parse_time(value: Any) -> datetime:
     except OverflowError:
         moment = None
     if moment is None or not is_in_date_range(moment):
-        raise refuse(_("Give a date between %(earliest)s and %(latest)s.",
-                       earliest=EARLIEST_DATE.date().isoformat(),
-                       latest=LATEST_DATE.date().isoformat()))
+        raise refuse(OUT_OF_RANGE)
     return moment
 
 
 TIME_SCHEMA = {"type": "string", "format": "date-time",
                "description": f"ISO 8601 with an offset or Z, from {EARLIEST_DATE:%Y-%m-%d} "
-                              f"to {LATEST_DATE:%Y-%m-%d}; answers are in UTC with Z."}
+                              f"(excluded) to {LATEST_DATE:%Y-%m-%d}; answers are in UTC with Z."}
 Time = Annotated[datetime, *checked(parse_time, TIME_SCHEMA)]
 
 
@@ -194,7 +199,7 @@ def validate(model: type[M], data: Any, **context_values: Any) -> M:
 
 
 def invalid_input(error: ValidationError) -> InvalidInput:
-    fields: dict[str, list[str]] = {}
+    fields: dict[str, list[Message]] = {}
     for problem in error.errors(include_url=False):
         fields.setdefault(path(problem["loc"]), []).append(message(problem))
     return InvalidInput(fields)
@@ -208,11 +213,13 @@ def path(location: tuple[str | int, ...]) -> str:
     return text_path.lstrip(".") or "body"
 
 
-def message(problem: Mapping[str, Any]) -> str:
+def message(problem: Mapping[str, Any]) -> Message:
     """Pydantic's own errors are about structure: said in the reader's language."""
     kind = problem["type"]
     if kind == "invalid":
         return problem["msg"]
+    if kind == "problem":
+        return problem["ctx"]["problem"]
     messages = {
         "missing": _("This field is required."),
         "extra_forbidden": _("Unknown field."),

@@ -46,6 +46,8 @@ class UTCDateTime(TypeDecorator):
 
 
 def init_app(app: Flask) -> None:
+    if not event.contains(db.session, "after_flush", remember_flush):
+        watch_flushes()
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
@@ -104,23 +106,80 @@ def is_reads_only(endpoint: str | None) -> bool:
     return bool(getattr(view, "sharing_reads_only", False))
 
 
+class UnsavedChanges(RuntimeError):
+    """A transaction was asked for while the session held changes not yet written."""
+
+
+def refuse_unsaved_changes() -> None:
+    """A half-made change must never ride along with the transaction about to begin:
+    its caller commits or drops it first. That includes changes already flushed (a
+    query flushes pending objects) but not committed."""
+    session = db.session
+    if has_changes(session) or session.info.get(FLUSHED):
+        raise UnsavedChanges(f"{len(session.new)} new, {len(session.dirty)} changed, "
+                             f"{len(session.deleted)} deleted object(s) not yet committed")
+
+
+def has_changes(session) -> bool:
+    """Objects to insert or delete, or with an attribute really changed."""
+    return bool(session.new or session.deleted) or any(
+        session.is_modified(obj) for obj in session.dirty)
+
+
+FLUSHED = "sharing_flushed_uncommitted"
+
+
+def remember_flush(session, _context) -> None:
+    if has_changes(session):  # still the state before the flush
+        session.info[FLUSHED] = True
+
+
+def forget_flush(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: written or undone
+        session.info.pop(FLUSHED, None)
+
+
+def watch_flushes() -> None:
+    event.listen(db.session, "after_flush", remember_flush)
+    event.listen(db.session, "after_transaction_end", forget_flush)
+
+
 @contextmanager
 def write_transaction() -> Iterator[None]:
     """Run the block in one transaction that holds the write lock on SQLite.
 
     On PostgreSQL the caller takes row locks (`SELECT … FOR UPDATE`) inside the block.
-    Commits on success, rolls back on any exception. Any read-only transaction the
-    session had is closed first, so the lock is taken before anything is read.
+    Commits on success, rolls back on any exception. A session with unsaved changes is
+    refused (`UnsavedChanges`); its read-only transaction, if any, is closed first, so
+    the lock is taken before anything is read.
     """
-    session = db.session
-    session.commit()
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    begin_fresh("IMMEDIATE")
     try:
         yield
-        session.commit()
+        db.session.commit()
     except BaseException:
-        session.rollback()
+        db.session.rollback()
         raise
+
+
+@contextmanager
+def read_transaction() -> Iterator[None]:
+    """Run the block in a transaction that reads only and locks nothing, even while
+    serving a POST (SQLite would otherwise take its write lock again): what is computed
+    after a write transaction, such as alternatives, never holds others back."""
+    begin_fresh("DEFERRED")
+    try:
+        yield
+    finally:
+        db.session.rollback()
+
+
+def begin_fresh(sqlite_mode: str) -> None:
+    """A new transaction (`BEGIN <sqlite_mode>` on SQLite) once the session's read-only
+    one, if any, is closed; a session with unsaved changes is refused."""
+    refuse_unsaved_changes()
+    db.session.commit()
+    db.session.connection(execution_options={"sqlite_begin": sqlite_mode})
 
 
 def unicode_lower(text: str | None) -> str | None:

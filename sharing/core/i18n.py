@@ -24,7 +24,12 @@ def select_timezone() -> str:
 
 
 def local_time(value: datetime, timezone: str) -> datetime:
-    return value.astimezone(ZoneInfo(timezone))
+    """The moment on that zone's clock. A row stored before dates were bounded may lie
+    too near the calendar's end to shift: it is shown in UTC rather than break the page."""
+    try:
+        return value.astimezone(ZoneInfo(timezone))
+    except OverflowError:
+        return value
 
 
 def init_app(app: Flask, babel: Babel) -> None:

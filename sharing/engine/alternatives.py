@@ -11,7 +11,7 @@ from sqlalchemy import exists, select
 from sharing.core.extensions import db
 from sharing.engine.calendar import ResourceCalendar, load_calendar, load_calendars
 from sharing.engine.contracts import Alternative, BookingRequest
-from sharing.engine.policy import MINUTES_PER_DAY
+from sharing.engine.policy import LONGEST_BOOKING_MINUTES, MINUTES_PER_DAY
 from sharing.engine.quotas import QuotaLedger
 from sharing.engine.rules import (
     Slot,
@@ -31,13 +31,20 @@ SIMILAR_CANDIDATES = 50
 
 def find_alternatives(user: User, request: BookingRequest, now: datetime) -> list[Alternative]:
     resource = db.session.get(Resource, request.resource_id)
-    if resource is None or request.end <= request.start:
+    if resource is None or not is_offerable(request):
         return []
     ledger = QuotaLedger()
     same = list(nearest_free_slots(user, resource, request, now, ledger))
     others = similar_free_resources(user, resource, request, now, ledger)
     keep_same = max(LIMIT - len(others), min(3, len(same)))
     return (same[:keep_same] + others)[:LIMIT]
+
+
+def is_offerable(request: BookingRequest) -> bool:
+    """An interval no resource may take has no alternative: looking for one would cost
+    in proportion to the span asked for."""
+    return timedelta(0) < request.end - request.start \
+        <= timedelta(minutes=LONGEST_BOOKING_MINUTES)
 
 
 def candidate_starts(resource: Resource, request: BookingRequest) -> Iterator[datetime]:
@@ -54,6 +61,8 @@ def candidate_starts(resource: Resource, request: BookingRequest) -> Iterator[da
 
 def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, now: datetime,
                        ledger: QuotaLedger) -> Iterator[Alternative]:
+    if duration_conflicts(Slot(resource, request.start, request.end)):
+        return  # no time of that length will do on this resource
     length = request.end - request.start
     tz = zone(resource.timezone)
     window_start = at_wall_minutes(request.start.astimezone(tz).date(), 0, tz)
@@ -61,8 +70,6 @@ def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, 
     calendar = load_calendar(resource.id, window_start,
                              window_end + timedelta(minutes=resource.buffer_minutes))
     maybe_free = open_and_not_closed(resource, calendar, window_start, window_end)
-    if duration_conflicts(Slot(resource, request.start, request.end)):
-        return  # no time of that length will do on this resource
     found = 0
     for start in candidate_starts(resource, request):
         if found == LIMIT:
@@ -79,9 +86,11 @@ def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, 
 
 def open_and_not_closed(resource: Resource, calendar: ResourceCalendar, start: datetime,
                         end: datetime) -> list[tuple[datetime, datetime]]:
-    """A cheap first filter before the full rules: open hours minus closures."""
+    """A cheap first filter before the full rules: open hours minus closures and the
+    owner's external busy periods."""
     spans = open_intervals(resource.opening_hours, zone(resource.timezone), start, end)
-    return subtract(spans, [(c.starts_at, c.ends_at) for c in calendar.closures])
+    return subtract(spans, [(c.starts_at, c.ends_at) for c in calendar.closures]
+                    + calendar.external)
 
 
 def find_similar_resources(resource: Resource, quantity: int, organisation_id: int

@@ -3,11 +3,16 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
-
 from sharing.core.database import utcnow
-from sharing.core.validation import InvalidInput
-from sharing.engine.calendar import load_calendar, load_calendars, usage_segments
+from sharing.core.validation import InvalidInput, Problem
+from sharing.engine.calendar import (
+    Occupancy,
+    ResourceCalendar,
+    load_calendar,
+    load_calendars,
+    merge_equal_neighbours,
+    usage_segments,
+)
 from sharing.engine.rules import Slot, is_free
 from sharing.engine.times import Interval, open_intervals, subtract, zone
 from sharing.models import Resource
@@ -24,21 +29,30 @@ class Availability:
 def validate_window(start: datetime, end: datetime,
                     longest: timedelta = LONGEST_AVAILABILITY_WINDOW) -> None:
     if end <= start:
-        raise InvalidInput(end=_("The end must come after the start."))
+        raise InvalidInput(end=Problem("invalid_interval"))
     if end - start > longest:
-        raise InvalidInput(end=_("Ask for at most %(n)s days at a time.", n=longest.days))
+        raise InvalidInput(end=Problem("window_too_long", {"n": longest.days}))
 
 
 def get_availability(resource: Resource, start: datetime, end: datetime) -> Availability:
-    """Busy: units in use (buffers included). Free: at least one unit, open, not closed."""
+    """Busy: units in use (buffers included; all of them while the owner's own calendar
+    says busy). Free: at least one unit, open, not closed."""
     validate_window(start, end)
     calendar = load_calendar(resource.id, start, end)
-    busy = usage_segments(calendar.occupancies, start, end)
+    busy = units_in_use(calendar, resource.quantity, start, end)
     full = [(a, b) for a, b, units in busy if units >= resource.quantity]
     closed = [(c.starts_at, c.ends_at) for c in calendar.closures]
     spans = open_intervals(resource.opening_hours, zone(resource.timezone), start, end)
     clipped = [(max(a, start), min(b, end)) for a, b in spans]
     return Availability(busy, subtract(clipped, closed + full))
+
+
+def units_in_use(calendar: ResourceCalendar, quantity: int, start: datetime, end: datetime
+                 ) -> list[tuple[datetime, datetime, int]]:
+    """Bookings' units, and every unit during the owner's external busy periods."""
+    held = [Occupancy(0, 0, a, b, b, quantity, "") for a, b in calendar.external]
+    segments = usage_segments(calendar.occupancies + held, start, end)
+    return merge_equal_neighbours([(a, b, min(units, quantity)) for a, b, units in segments])
 
 
 def find_free_resources(resources: list[Resource], start: datetime, end: datetime,

@@ -8,16 +8,24 @@ whatever the number of processes or servers.
 """
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
-from sharing.core.database import is_postgresql, utcnow, write_transaction
+from sharing.core.database import is_postgresql, read_transaction, utcnow, write_transaction
 from sharing.core.extensions import db
-from sharing.core.validation import LARGEST_COUNT, InvalidInput, is_row_id, is_whole_number
+from sharing.core.validation import (
+    LARGEST_COUNT,
+    InvalidInput,
+    Message,
+    Problem,
+    date_range_errors,
+    is_row_id,
+    is_whole_number,
+)
 from sharing.engine.alternatives import find_alternatives
-from sharing.engine.calendar import load_calendar
+from sharing.engine.calendar import ResourceCalendar, load_calendar
 from sharing.engine.contracts import (
     BookingRefused,
     BookingRequest,
@@ -26,6 +34,7 @@ from sharing.engine.contracts import (
     NotAllowed,
     Skipped,
 )
+from sharing.engine.policy import LONGEST_OCCUPANCY
 from sharing.engine.recurrence import expand
 from sharing.engine.rules import Conflict, Slot, check_slot
 from sharing.engine.times import to_utc, zone
@@ -37,20 +46,22 @@ NOTE_LENGTH = 5000
 REASON_LENGTH = 500
 
 
-def field_errors(request: BookingRequest) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+def field_errors(request: BookingRequest) -> dict[str, list[Message]]:
+    errors: dict[str, list[Message]] = {}
     if not is_whole_number(request.quantity, 1, LARGEST_COUNT):
-        errors["quantity"] = [_("Enter a whole number of units, at least 1.")]
+        errors["quantity"] = [Problem("whole_units")]
     for name, longest in (("title", TITLE_LENGTH), ("note", NOTE_LENGTH)):
         if not isinstance(getattr(request, name), str) or len(getattr(request, name)) > longest:
-            errors[name] = [_("At most %(n)s characters.", n=longest)]
+            errors[name] = [Problem("too_many_characters", {"n": longest})]
     for name in ("start", "end"):
         moment = getattr(request, name)
         if not isinstance(moment, datetime) or moment.tzinfo is None:
-            errors[name] = [_("Give a date and time with its offset or Z.")]
+            errors[name] = [Problem("offset_required")]
+        else:
+            errors.update(date_range_errors(**{name: moment}))
     if not is_row_id(request.organisation_id) \
             or db.session.get(Organisation, request.organisation_id) is None:
-        errors["organisation_id"] = [_("Unknown organisation.")]
+        errors["organisation_id"] = [Problem("unknown_organisation")]
     return errors
 
 
@@ -59,12 +70,12 @@ def validate_request(request: BookingRequest) -> list[Resource]:
     errors = field_errors(request)
     ids = [request.resource_id, *request.extra_resource_ids]
     if len(set(ids)) != len(ids):
-        errors["extra_resource_ids"] = [_("Each resource may appear once.")]
+        errors["extra_resource_ids"] = [Problem("repeated_resource")]
     resources = [db.session.get(Resource, rid) if is_row_id(rid) else None for rid in ids]
     if resources[0] is None:
-        errors["resource_id"] = [_("Unknown resource.")]
+        errors["resource_id"] = [Problem("unknown_resource")]
     if None in resources[1:]:
-        errors["extra_resource_ids"] = [_("Unknown resource.")]
+        errors["extra_resource_ids"] = [Problem("unknown_resource")]
     if errors:
         raise InvalidInput(errors)
     return resources
@@ -74,7 +85,7 @@ def occurrences_of(request: BookingRequest, main: Resource) -> list[tuple[dateti
     if request.recurrence is None:
         return [(request.start, request.end)]
     if request.end <= request.start:
-        raise InvalidInput(end=_("The end must come after the start."))
+        raise InvalidInput(end=Problem("invalid_interval"))
     return expand(request.recurrence, request.start, request.end, zone(main.timezone))
 
 
@@ -103,8 +114,14 @@ def slots_of(resources: list[Resource], request: BookingRequest, start: datetime
 def check_slots(slots: list[Slot], request: BookingRequest, user: User, now: datetime
                 ) -> list[Conflict]:
     return [conflict for slot in slots for conflict in check_slot(
-        slot, load_calendar(slot.resource.id, slot.start, max(slot.start, slot.blocks_until)),
-        user, request.organisation_id, now)]
+        slot, calendar_for(slot), user, request.organisation_id, now)]
+
+
+def calendar_for(slot: Slot) -> ResourceCalendar:
+    """What holds the resource during the slot, read over no more than the longest
+    occupancy: a longer slot is refused (too_long) whatever the calendar holds."""
+    end = min(slot.blocks_until, slot.start + LONGEST_OCCUPANCY)
+    return load_calendar(slot.resource.id, slot.start, max(slot.start, end))
 
 
 def new_booking(slot: Slot, request: BookingRequest, user: User,
@@ -144,8 +161,7 @@ def book_occurrences(resources: list[Resource], request: BookingRequest, user: U
 
 def dated(skipped: Skipped) -> list[Conflict]:
     """A series' conflicts say which occurrence they are about."""
-    return [c if c.start else Conflict(c.code, c.message, skipped.start, skipped.end,
-                                       c.resource_id)
+    return [c if c.start else replace(c, start=skipped.start, end=skipped.end)
             for c in skipped.conflicts]
 
 
@@ -164,7 +180,8 @@ def book(user: User, request: BookingRequest, now: datetime | None = None) -> Bo
             result = book_occurrences(resources, request, user, occurrences, now)
     except BookingRefused as refused:
         if request.recurrence is None and not request.extra_resource_ids:
-            refused.alternatives = find_alternatives(user, request, now)
+            with read_transaction():
+                refused.alternatives = find_alternatives(user, request, now)
         raise
     return result
 
@@ -186,9 +203,9 @@ def following_in_series(booking: Booking) -> list[Booking]:
 
 def validate_reason(reason: str, required: bool) -> str:
     if not isinstance(reason, str) or len(reason) > REASON_LENGTH:
-        raise InvalidInput(reason=_("At most %(n)s characters.", n=REASON_LENGTH))
+        raise InvalidInput(reason=Problem("too_many_characters", {"n": REASON_LENGTH}))
     if required and not reason.strip():
-        raise InvalidInput(reason=_("Say why the request is rejected."))
+        raise InvalidInput(reason=Problem("reason_required"))
     return reason.strip()
 
 
@@ -203,15 +220,14 @@ def record_decision(booking: Booking, status: str, user: User, reason: str) -> N
 def cancel(user: User, booking_id: int, reason: str = "", scope: str = "one") -> list[Booking]:
     """Cancel a booking, or it and the later occurrences of its series. Rows are kept."""
     if scope not in ("one", "following"):
-        raise InvalidInput(scope=_("Choose one or following."))
+        raise InvalidInput(scope=Problem("unknown_scope"))
     reason = validate_reason(reason, required=False)
     with write_transaction():
         booking = locked_booking(booking_id)
         if not can_cancel_booking(user, booking):
             raise NotAllowed
         if booking.status not in HOLDING_STATUSES:
-            raise InvalidTransition(_("This booking is already %(status)s.",
-                                      status=booking.status))
+            raise InvalidTransition("already_decided", status=booking.status)
         targets = following_in_series(booking) if scope == "following" and booking.series_id \
             else [booking]
         for target in targets:
@@ -227,7 +243,7 @@ def decide(user: User, booking_id: int, approve: bool, reason: str = "") -> Book
         if not can_decide_booking(user, booking):
             raise NotAllowed
         if booking.status != "pending":
-            raise InvalidTransition(_("Only a pending request can be decided."))
+            raise InvalidTransition("not_pending")
         record_decision(booking, "confirmed" if approve else "rejected", user, reason)
     return booking
 

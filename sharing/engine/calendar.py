@@ -1,4 +1,5 @@
-"""What already holds a resource over a window: bookings (with buffers) and closures.
+"""What already holds a resource over a window: bookings (with buffers), closures, and
+the busy periods of the owner's external calendars.
 
 A `ResourceCalendar` is loaded with a bounded number of queries for one resource or
 for many at once, then answers overlap and peak-usage questions in memory.
@@ -12,7 +13,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from sharing.core.extensions import db
-from sharing.models import HOLDING_STATUSES, Booking, Closure, Resource
+from sharing.engine.times import Interval, merge
+from sharing.models import (
+    BUSY_PIECE_MINUTES,
+    HOLDING_STATUSES,
+    Booking,
+    Closure,
+    ExternalBusy,
+    Resource,
+)
 
 
 @dataclass(frozen=True)
@@ -33,12 +42,17 @@ class ResourceCalendar:
     resource_id: int
     occupancies: list[Occupancy] = field(default_factory=list)
     closures: list[Closure] = field(default_factory=list)
+    # the owner's own calendars: busy, and nothing more is known of these periods
+    external: list[Interval] = field(default_factory=list)
 
     def occupancies_overlapping(self, start: datetime, end: datetime) -> list[Occupancy]:
         return [o for o in self.occupancies if o.starts_at < end and o.blocks_until > start]
 
     def closures_overlapping(self, start: datetime, end: datetime) -> list[Closure]:
         return [c for c in self.closures if c.starts_at < end and c.ends_at > start]
+
+    def external_overlapping(self, start: datetime, end: datetime) -> list[Interval]:
+        return [(a, b) for a, b in self.external if a < end and b > start]
 
     def peak_units(self, start: datetime, end: datetime) -> int:
         return peak_units(self.occupancies_overlapping(start, end), start, end)
@@ -140,13 +154,31 @@ def find_closures(resource_ids: Iterable[int], start: datetime, end: datetime
     return found
 
 
+def find_external_busy(resource_ids: Iterable[int], start: datetime, end: datetime
+                       ) -> dict[int, list[Interval]]:
+    """Busy periods of the owners' calendars overlapping [start, end), overlapping and
+    adjacent ones merged. They are stored in pieces of at most a day, so the index range
+    read starts only that far before the window."""
+    rows = db.session.execute(
+        select(ExternalBusy.resource_id, ExternalBusy.starts_at, ExternalBusy.ends_at)
+        .where(ExternalBusy.resource_id.in_(list(resource_ids)),
+               ExternalBusy.starts_at >= start - timedelta(minutes=BUSY_PIECE_MINUTES),
+               ExternalBusy.starts_at < end, ExternalBusy.ends_at > start))
+    found: dict[int, list[Interval]] = defaultdict(list)
+    for resource_id, busy_start, busy_end in rows:
+        found[resource_id].append((busy_start, busy_end))
+    return {resource_id: merge(periods) for resource_id, periods in found.items()}
+
+
 def load_calendars(resource_ids: Iterable[int], start: datetime, end: datetime
                    ) -> dict[int, ResourceCalendar]:
     """Calendars of many resources over one window, in a bounded number of queries."""
     ids = list(resource_ids)
     occupancies = find_occupancies(ids, start, end)
     closures = find_closures(ids, start, end)
-    return {rid: ResourceCalendar(rid, occupancies.get(rid, []), closures.get(rid, []))
+    external = find_external_busy(ids, start, end)
+    return {rid: ResourceCalendar(rid, occupancies.get(rid, []), closures.get(rid, []),
+                                  external.get(rid, []))
             for rid in ids}
 
 

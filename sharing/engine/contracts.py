@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sharing.engine.rules import Conflict
 from sharing.models import Booking
@@ -55,4 +56,9 @@ class NotAllowed(Exception):
 
 
 class InvalidTransition(Exception):
-    """The booking is not in a state that allows this change (e.g. already cancelled)."""
+    """The booking is not in a state that allows this change (e.g. already cancelled):
+    a code and the values its wording needs, like a `Conflict`."""
+
+    def __init__(self, code: str, **params: Any):
+        super().__init__(code)
+        self.code, self.params = code, params

@@ -6,11 +6,10 @@ day means the resource can be booked at any time.
 """
 
 import re
+from datetime import timedelta
 from typing import Any
 
-from flask_babel import gettext as _
-
-from sharing.core.validation import InvalidInput, is_whole_number
+from sharing.core.validation import InvalidInput, Problem, is_whole_number
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
@@ -19,6 +18,7 @@ MINUTES_PER_DAY = 24 * 60
 # queries (a booking found overlapping must start at most this long before the window).
 LONGEST_BOOKING_MINUTES = 31 * MINUTES_PER_DAY
 LONGEST_BUFFER_MINUTES = MINUTES_PER_DAY
+LONGEST_OCCUPANCY = timedelta(minutes=LONGEST_BOOKING_MINUTES + LONGEST_BUFFER_MINUTES)
 
 NUMERIC_RULES = {
     # field: (smallest allowed, largest allowed, may be empty)
@@ -42,9 +42,7 @@ def minutes_to_clock(minutes: int) -> str:
 
 def validate_ranges(day: str, ranges: Any) -> list[list[str]]:
     """One weekday's ranges: well-formed clock times, each start before its end, no overlap."""
-    error = InvalidInput(opening_hours=_(
-        "%(day)s: give ranges as HH:MM-HH:MM, each ending after it starts, without overlap.",
-        day=day))
+    error = InvalidInput(opening_hours=Problem("opening_ranges", {"day": day}))
     if not isinstance(ranges, list):
         raise error
     spans = []
@@ -65,8 +63,8 @@ def validate_opening_hours(value: Any) -> dict[str, list[list[str]]]:
     if value is None:
         value = {}
     if not isinstance(value, dict) or set(value) - set(WEEKDAYS):
-        raise InvalidInput(opening_hours=_("Use the weekdays %(days)s as keys.",
-                                           days=", ".join(WEEKDAYS)))
+        raise InvalidInput(opening_hours=Problem("opening_weekdays",
+                                                 {"days": ", ".join(WEEKDAYS)}))
     return {day: validate_ranges(day, value.get(day, [])) for day in WEEKDAYS}
 
 
@@ -103,12 +101,12 @@ def validate_policy(fields: dict[str, Any]) -> dict[str, Any]:
             continue
         if not is_whole_number(value, low, high):
             errors.setdefault(name, []).append(
-                _("Enter a whole number between %(low)s and %(high)s.", low=low, high=high))
+                Problem("whole_number_between", {"low": low, "high": high}))
     low = cleaned.get("min_duration_minutes")
     high = cleaned.get("max_duration_minutes")
     if not errors and low is not None and high is not None and high < low:
         errors.setdefault("max_duration_minutes", []).append(
-            _("The longest booking cannot be shorter than the shortest."))
+            Problem("longest_below_shortest"))
     if "opening_hours" in fields:
         try:
             cleaned["opening_hours"] = validate_opening_hours(fields["opening_hours"])

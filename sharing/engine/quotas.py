@@ -5,8 +5,8 @@ Weeks start on Monday and months on the 1st, at midnight on the resource's site.
 """
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select
 
 from sharing.core.database import UTCDateTime, is_postgresql
@@ -96,23 +96,22 @@ class QuotaLedger:
 
 
 def quota_conflicts(resource: Resource, organisation_id: int, start: datetime, end: datetime,
-                    ledger: QuotaLedger | None = None) -> list[str]:
-    """A message for each period whose limit this booking would exceed."""
+                    ledger: QuotaLedger | None = None) -> list[dict[str, Any]]:
+    """For each period whose limit this booking would exceed: the hours it would bring
+    the organisation to, the period ("week" or "month") and the limit."""
     ledger = ledger or QuotaLedger()
     tz = zone(resource.timezone)
-    messages = []
+    exceeded = []
     for quota in ledger.quotas_for(resource, organisation_id):
-        limits = [(quota.max_hours_per_week, weeks_touched, _("week")),
-                  (quota.max_hours_per_month, months_touched, _("month"))]
+        limits = [(quota.max_hours_per_week, weeks_touched, "week"),
+                  (quota.max_hours_per_month, months_touched, "month")]
         for limit, periods_of, name in limits:
             if limit is None:
                 continue
             for period in periods_of(start, end, tz):
                 total = ledger.hours_used(quota, period) + overlap_hours(start, end, period)
                 if total > limit + 1e-9:
-                    messages.append(_(
-                        "This would bring your organisation to %(total)s h this %(period)s; "
-                        "its share is %(limit)s h.",
-                        total=round(total, 2), period=name, limit=round(limit, 2)))
-    return messages
+                    exceeded.append({"total": round(total, 2), "period": name,
+                                     "limit": round(limit, 2)})
+    return exceeded
 

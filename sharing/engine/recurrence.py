@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule
-from flask_babel import gettext as _
 
-from sharing.core.validation import InvalidInput
+from sharing.core.validation import InvalidInput, Problem, check_date_range
 from sharing.engine.times import localize
 
 MAX_OCCURRENCES = 500
@@ -23,29 +22,28 @@ BYDAY = re.compile(r"^([+-]?[1-5])?(MO|TU|WE|TH|FR|SA|SU)$")
 UNTIL = re.compile(r"^(\d{8})(T(\d{6})(Z?))?$")
 
 
-def invalid(message: str) -> InvalidInput:
-    return InvalidInput(recurrence=message)
+def invalid(code: str, **params) -> InvalidInput:
+    return InvalidInput(recurrence=Problem(code, params))
 
 
 def parse_parts(text: str) -> dict[str, str]:
     if not isinstance(text, str) or not text.strip():
-        raise invalid(_("Give a rule such as FREQ=WEEKLY;BYDAY=TU;COUNT=10."))
+        raise invalid("rule_missing")
     parts = {}
     for item in text.strip().removeprefix("RRULE:").split(";"):
         name, sep, value = item.partition("=")
         if not sep or name.upper() in parts:
-            raise invalid(_("Write the rule as NAME=VALUE pairs separated by semicolons."))
+            raise invalid("rule_syntax")
         parts[name.upper()] = value.upper()
     allowed = {"FREQ", "INTERVAL", "BYDAY", "COUNT", "UNTIL"}
     if set(parts) - allowed:
-        raise invalid(_("Only FREQ, INTERVAL, BYDAY, COUNT and UNTIL are supported."))
+        raise invalid("rule_parts")
     return parts
 
 
 def parse_int(value: str, low: int, high: int, name: str) -> int:
     if not value.isdigit() or not low <= int(value) <= high:
-        raise invalid(_("%(name)s must be a whole number from %(low)s to %(high)s.",
-                        name=name, low=low, high=high))
+        raise invalid("rule_number", name=name, low=low, high=high)
     return int(value)
 
 
@@ -55,14 +53,15 @@ def parse_until(value: str, tz: ZoneInfo) -> datetime:
     try:
         if not match:
             raise ValueError(value)
-        if not match.group(2):
-            return datetime.strptime(match.group(1), "%Y%m%d") + timedelta(days=1, seconds=-1)
-        moment = datetime.strptime(match.group(1) + match.group(3), "%Y%m%d%H%M%S")
+        if match.group(2):
+            moment = datetime.strptime(match.group(1) + match.group(3), "%Y%m%d%H%M%S")
+        else:
+            moment = datetime.strptime(match.group(1), "%Y%m%d") + timedelta(days=1, seconds=-1)
     except ValueError as error:
-        raise invalid(_("UNTIL must be a date such as 20270630 or 20270630T170000Z.")) from error
-    if match.group(4):
-        return moment.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
-    return moment
+        raise invalid("rule_until") from error
+    instant = moment.replace(tzinfo=UTC) if match.group(4) else localize(moment, tz)
+    check_date_range(recurrence=instant)
+    return instant.astimezone(tz).replace(tzinfo=None)
 
 
 def parse_byday(value: str, frequency: str) -> list:
@@ -70,7 +69,7 @@ def parse_byday(value: str, frequency: str) -> list:
     for item in value.split(","):
         match = BYDAY.match(item)
         if not match or (match.group(1) and frequency != "MONTHLY"):
-            raise invalid(_("BYDAY takes days such as MO,TU (or 1MO, -1FR when monthly)."))
+            raise invalid("rule_byday")
         weekday = WEEKDAYS[match.group(2)]
         days.append(weekday(int(match.group(1))) if match.group(1) else weekday)
     return days
@@ -80,9 +79,9 @@ def build_rule(text: str, first_wall: datetime, tz: ZoneInfo) -> rrule.rrule:
     parts = parse_parts(text)
     frequency = parts.get("FREQ")
     if frequency not in FREQUENCIES:
-        raise invalid(_("FREQ must be DAILY, WEEKLY or MONTHLY."))
+        raise invalid("rule_frequency")
     if ("COUNT" in parts) == ("UNTIL" in parts):
-        raise invalid(_("Give either COUNT or UNTIL."))
+        raise invalid("rule_count_or_until")
     options = {"dtstart": first_wall,
                "interval": parse_int(parts.get("INTERVAL", "1"), 1, 365, "INTERVAL")}
     if "COUNT" in parts:
@@ -105,9 +104,8 @@ def expand(text: str, start: datetime, end: datetime, tz: ZoneInfo
     occurrences = []
     for wall in build_rule(text, first_wall, tz):
         if wall - first_wall > MAX_SPAN or len(occurrences) == MAX_OCCURRENCES:
-            raise invalid(_("A series may span at most two years and %(n)s occurrences.",
-                            n=MAX_OCCURRENCES))
+            raise invalid("rule_too_long", n=MAX_OCCURRENCES)
         occurrences.append((localize(wall, tz), localize(wall + length, tz)))
     if not occurrences:
-        raise invalid(_("This rule gives no occurrence."))
+        raise invalid("rule_empty")
     return occurrences

@@ -1,14 +1,14 @@
 """The conflict rules: why an interval cannot be booked, every reason that applies.
 
-Each reason carries a stable code (the API's `code`), a message for people, and when it
-is about a period (a closure, another booking) that period. Another organisation's
-booking is only ever described as busy.
+Each reason carries a stable code (the API's `code`) with the values its wording needs
+(limits, times; the faces word it in the reader's language), and when it is about a
+period (a closure, another booking) that period. Another organisation's booking is only
+ever described as busy: its title is given only to its own organisation.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-
-from flask_babel import gettext as _
+from typing import Any
 
 from sharing.engine.calendar import ResourceCalendar
 from sharing.engine.policy import LONGEST_BOOKING_MINUTES
@@ -27,7 +27,7 @@ CODES = (
 @dataclass(frozen=True)
 class Conflict:
     code: str
-    message: str
+    params: dict[str, Any] = field(default_factory=dict)
     start: datetime | None = None
     end: datetime | None = None
     resource_id: int | None = None
@@ -53,15 +53,13 @@ class Slot:
 
 def interval_conflicts(slot: Slot) -> list[Conflict]:
     if slot.start.tzinfo is None or slot.end.tzinfo is None or slot.end <= slot.start:
-        return [Conflict("invalid_interval", _("The end must come after the start."))]
+        return [Conflict("invalid_interval")]
     return []
 
 
 def local_time_conflicts(slot: Slot) -> list[Conflict]:
     tz = zone(slot.resource.timezone)
-    return [Conflict("nonexistent_local_time",
-                     _("%(time)s does not exist on that day: the clocks go forward.",
-                       time=moment.strftime("%H:%M")), moment, None)
+    return [Conflict("nonexistent_local_time", {"time": moment.strftime("%H:%M")}, moment)
             for moment in (slot.start, slot.end) if is_nonexistent(moment, tz)]
 
 
@@ -70,10 +68,9 @@ def duration_conflicts(slot: Slot) -> list[Conflict]:
     longest = min(resource.max_duration_minutes or LONGEST_BOOKING_MINUTES,
                   LONGEST_BOOKING_MINUTES)
     if minutes < resource.min_duration_minutes:
-        return [Conflict("too_short", _("Book at least %(n)s minutes.",
-                                        n=resource.min_duration_minutes))]
+        return [Conflict("too_short", {"n": resource.min_duration_minutes})]
     if minutes > longest:
-        return [Conflict("too_long", _("Book at most %(n)s minutes.", n=longest))]
+        return [Conflict("too_long", {"n": longest})]
     return []
 
 
@@ -81,19 +78,15 @@ def grid_conflicts(slot: Slot) -> list[Conflict]:
     tz, step = zone(slot.resource.timezone), slot.resource.slot_minutes
     if all(is_on_grid(moment, tz, step) for moment in (slot.start, slot.end)):
         return []
-    return [Conflict("misaligned", _("Start and end must fall on the %(n)s-minute grid.",
-                                     n=step))]
+    return [Conflict("misaligned", {"n": step})]
 
 
 def notice_conflicts(slot: Slot, now: datetime) -> list[Conflict]:
     resource = slot.resource
     if slot.start < now + timedelta(minutes=resource.min_notice_minutes):
-        return [Conflict("too_soon", _("Book at least %(n)s minutes ahead.",
-                                       n=resource.min_notice_minutes)
-                         if resource.min_notice_minutes else _("This time has passed."))]
+        return [Conflict("too_soon", {"n": resource.min_notice_minutes})]
     if resource.max_advance_days and slot.start > now + timedelta(days=resource.max_advance_days):
-        return [Conflict("too_far", _("Book at most %(n)s days ahead.",
-                                      n=resource.max_advance_days))]
+        return [Conflict("too_far", {"n": resource.max_advance_days})]
     return []
 
 
@@ -102,12 +95,19 @@ def opening_conflicts(slot: Slot) -> list[Conflict]:
     spans = open_intervals(resource.opening_hours, zone(resource.timezone), slot.start, slot.end)
     if is_covered(slot.start, slot.end, spans):
         return []
-    return [Conflict("outside_opening_hours", _("This is outside the opening hours."))]
+    return [Conflict("outside_opening_hours")]
 
 
 def closure_conflicts(slot: Slot, calendar: ResourceCalendar) -> list[Conflict]:
-    return [Conflict("closed", closure.reason or _("Closed."), closure.starts_at, closure.ends_at)
+    return [Conflict("closed", {"reason": closure.reason}, closure.starts_at, closure.ends_at)
             for closure in calendar.closures_overlapping(slot.start, slot.end)]
+
+
+def external_busy_conflicts(slot: Slot, calendar: ResourceCalendar) -> list[Conflict]:
+    """The owner's own calendar holds the resource (with the changeover buffer, as for a
+    booking); what it holds it for is never known nor said."""
+    return [Conflict("external_busy", {}, start, end)
+            for start, end in calendar.external_overlapping(slot.start, slot.blocks_until)]
 
 
 def capacity_conflicts(slot: Slot, calendar: ResourceCalendar, organisation_id: int | None
@@ -115,10 +115,10 @@ def capacity_conflicts(slot: Slot, calendar: ResourceCalendar, organisation_id: 
     """Each booking in the way when the request does not fit, described for this booker."""
     resource = slot.resource
     if slot.quantity > resource.quantity:
-        return [Conflict("capacity", _("Only %(n)s unit(s) can be booked.", n=resource.quantity))]
+        return [Conflict("capacity", {"n": resource.quantity})]
     if fits(slot, calendar):
         return []
-    return [Conflict("capacity", describe_busy(o, organisation_id), o.starts_at, o.ends_at)
+    return [Conflict("capacity", busy_params(o, organisation_id), o.starts_at, o.ends_at)
             for o in calendar.occupancies_overlapping(slot.start, slot.blocks_until)]
 
 
@@ -128,21 +128,33 @@ def fits(slot: Slot, calendar: ResourceCalendar) -> bool:
         <= slot.resource.quantity
 
 
-def describe_busy(occupancy, organisation_id: int | None) -> str:
+def busy_params(occupancy, organisation_id: int | None) -> dict[str, Any]:
+    """A booking in the way is named (its title) to its own organisation only."""
     if organisation_id is not None and occupancy.organisation_id == organisation_id:
-        return _("Already booked by your organisation: %(title)s", title=occupancy.title)
-    return _("Busy.")
+        return {"title": occupancy.title}
+    return {}
+
+
+FINAL_CODES = ("invalid_interval", "too_long")
+
+
+def final_conflicts(slot: Slot) -> list[Conflict]:
+    """No interval, or a longer one than the resource allows: nothing else is checked,
+    so that the cost of a check does not grow with the span asked for (the opening
+    hours are walked day by day, the quotas period by period)."""
+    return interval_conflicts(slot) or [
+        conflict for conflict in duration_conflicts(slot) if conflict.code in FINAL_CODES]
 
 
 def resource_conflicts(slot: Slot, calendar: ResourceCalendar, now: datetime,
                        organisation_id: int | None = None) -> list[Conflict]:
     """Every rule of the resource itself, whoever books."""
-    invalid = interval_conflicts(slot)
-    if invalid:
-        return invalid
+    final = final_conflicts(slot)
+    if final:
+        return final
     return (local_time_conflicts(slot) + duration_conflicts(slot) + grid_conflicts(slot)
             + notice_conflicts(slot, now) + opening_conflicts(slot)
-            + closure_conflicts(slot, calendar)
+            + closure_conflicts(slot, calendar) + external_busy_conflicts(slot, calendar)
             + capacity_conflicts(slot, calendar, organisation_id))
 
 
@@ -156,15 +168,14 @@ def booker_conflicts(slot: Slot, user: User, organisation_id: int,
                      ledger: QuotaLedger | None = None) -> list[Conflict]:
     """The rules about who books: permission and the organisation's fair share."""
     if not can_book(user, slot.resource, organisation_id):
-        return [Conflict("not_allowed",
-                         _("You cannot book this resource for this organisation."))]
-    return [Conflict("quota", message) for message in
+        return [Conflict("not_allowed")]
+    return [Conflict("quota", params) for params in
             quota_conflicts(slot.resource, organisation_id, slot.start, slot.end, ledger)]
 
 
 def check_slot(slot: Slot, calendar: ResourceCalendar, user: User, organisation_id: int,
                now: datetime, ledger: QuotaLedger | None = None) -> list[Conflict]:
     conflicts = resource_conflicts(slot, calendar, now, organisation_id)
-    if not (conflicts and conflicts[0].code == "invalid_interval"):
+    if not (conflicts and conflicts[0].code in FINAL_CODES):
         conflicts += booker_conflicts(slot, user, organisation_id, ledger)
     return [replace(conflict, resource_id=slot.resource.id) for conflict in conflicts]

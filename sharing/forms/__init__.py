@@ -2,13 +2,16 @@
 characters, a service's InvalidInput is shown beside the fields, and nothing is written."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
 
 from sharing.core.extensions import db
-from sharing.core.validation import MAX_ROW_ID, InvalidInput
+from sharing.core.validation import MAX_ROW_ID, OUT_OF_RANGE, InvalidInput, is_in_date_range
+from sharing.services.messages import describe, describe_message
 
 T = TypeVar("T")
 
@@ -25,11 +28,12 @@ def form_status(form: FlaskForm) -> int:
 def show_errors(form: FlaskForm, error: InvalidInput) -> None:
     """Put a service's messages beside the form's fields (or above it, for the others)."""
     for name, messages in error.fields.items():
+        worded = [describe_message(message) for message in messages]
         field = form._fields.get(name)
         if field is None:
-            form.form_errors.extend(messages)
+            form.form_errors.extend(worded)
         else:
-            field.errors = [*field.errors, *messages]
+            field.errors = [*field.errors, *worded]
 
 
 def save_form(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]:
@@ -44,6 +48,14 @@ def save_form(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]
         show_errors(form, error)
         return False, None
     return True, result
+
+
+def in_date_range(_form, field) -> None:
+    """A typed day within the dates the application accepts (the services then check
+    the instant itself, in UTC, with the same message)."""
+    day = field.data.date() if isinstance(field.data, datetime) else field.data
+    if day is not None and not is_in_date_range(day):
+        raise ValidationError(describe(OUT_OF_RANGE))
 
 
 class Form(FlaskForm):

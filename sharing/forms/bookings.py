@@ -26,7 +26,7 @@ from sharing.core.validation import InvalidInput
 from sharing.engine import BookingRequest
 from sharing.engine.recurrence import MAX_OCCURRENCES
 from sharing.engine.times import localize
-from sharing.forms import Form, show_errors
+from sharing.forms import Form, in_date_range, show_errors
 from sharing.forms.catalogue import CheckboxesField
 from sharing.models import Organisation, Resource
 
@@ -40,10 +40,10 @@ FIELDS = {"organisation_id": "organisation", "start": "start_time", "end": "end_
 
 class BookingForm(Form):
     organisation = SelectField(_l("On behalf of"), coerce=int)
-    date = DateField(_l("Date"), validators=[InputRequired()])
+    date = DateField(_l("Date"), validators=[InputRequired(), in_date_range])
     start_time = TimeField(_l("Start time"), validators=[InputRequired()])
     end_time = TimeField(_l("End time"), validators=[InputRequired()])
-    end_date = DateField(_l("End date"), validators=[Optional()],
+    end_date = DateField(_l("End date"), validators=[Optional(), in_date_range],
                          description=_l("Only when it ends on a later day."))
     quantity = IntegerField(_l("Units"), default=1, validators=[InputRequired()])
     title = StringField(_l("Title"), description=_l("Shown to your organisation and the owner."))
@@ -51,7 +51,7 @@ class BookingForm(Form):
     repeat = SelectField(_l("Repeat"), choices=REPEAT_CHOICES, default="")
     occurrences = IntegerField(_l("Number of times"), validators=[
         Optional(), NumberRange(min=1, max=MAX_OCCURRENCES)])
-    until = DateField(_l("Or until (date included)"), validators=[Optional()])
+    until = DateField(_l("Or until (date included)"), validators=[Optional(), in_date_range])
     skip_conflicts = BooleanField(_l("Book the free dates and skip the conflicting ones"))
     extra_resources = CheckboxesField(_l("Also book"), coerce=int,
                                       render_kw={"class": "checkboxes"})

@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired
 
 from sharing.core.validation import InvalidInput
 from sharing.engine.times import is_nonexistent, localize, to_utc, zone
-from sharing.forms import Form
+from sharing.forms import Form, in_date_range
 from sharing.models import Resource
 
 # What browsers post for <input type="datetime-local">, seconds optional.
@@ -20,8 +20,10 @@ FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
 class ClosureForm(Form):
-    start = DateTimeLocalField(_l("Closed from"), format=FORMATS, validators=[InputRequired()])
-    end = DateTimeLocalField(_l("Until"), format=FORMATS, validators=[InputRequired()],
+    start = DateTimeLocalField(_l("Closed from"), format=FORMATS,
+                               validators=[InputRequired(), in_date_range])
+    end = DateTimeLocalField(_l("Until"), format=FORMATS,
+                             validators=[InputRequired(), in_date_range],
                              description=_l("Bookable again from that moment."))
     reason = StringField(_l("Reason"), description=_l("Shown on the resource's page."))
 

@@ -353,7 +353,7 @@ def opening_hours(value: Any) -> dict[str, list[list[str]]]:
     try:
         return validate_opening_hours(value)
     except InvalidInput as error:
-        raise refuse(" ".join(error.fields["opening_hours"])) from None
+        raise refuse(error.fields["opening_hours"][0]) from None
 
 
 def rule(name: str) -> Any:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from sharing.core.extensions import db
-from sharing.core.validation import InvalidInput
+from sharing.core.validation import InvalidInput, check_date_range
 from sharing.models import Closure, Resource, User
 
 REASON_MAX_LENGTH = 200
@@ -34,6 +34,7 @@ def check_reason(reason: object) -> str:
 def add_closure(resource: Resource, start: datetime, end: datetime, reason: object = "",
                 created_by: User | None = None) -> Closure:
     """Add a closure to the session (the caller commits); the end must follow the start."""
+    check_date_range(start=start, end=end)
     if end <= start:
         raise InvalidInput(end=_("The end must come after the start."))
     closure = Closure(resource_id=resource.id, starts_at=start, ends_at=end,

@@ -43,6 +43,7 @@ from sharing.engine import (
 )
 from sharing.models import Resource
 from sharing.services.bookings import find_bookings
+from sharing.services.messages import describe
 from sharing.services.permissions import can_book_for, can_see_resource
 
 DEFAULT_LISTING_WINDOW = timedelta(days=31)
@@ -78,7 +79,7 @@ def not_allowed(_error: NotAllowed):
 
 @bp.errorhandler(InvalidTransition)
 def invalid_transition(error: InvalidTransition):
-    return jsonify(error="invalid_state", message=str(error)), 409
+    return jsonify(error="invalid_state", message=describe(error)), 409
 
 
 @bp.post("/bookings")

@@ -17,6 +17,7 @@ from sharing.engine import (
 from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS
 from sharing.models import Booking, Closure, Organisation, Quota, Resource, User
 from sharing.services.catalogue import KINDS
+from sharing.services.messages import describe
 from sharing.services.permissions import can_manage_resource, can_see_booking_details, role_in
 
 # What a resource says about how it may be booked (opening hours are shown apart).
@@ -100,7 +101,7 @@ def busy_json(booking: Booking) -> dict[str, Any]:
 
 def conflict_json(conflict: Conflict) -> dict[str, Any]:
     """A reason code and its message; the period and resource concerned when there are."""
-    data = {"code": conflict.code, "message": conflict.message}
+    data = {"code": conflict.code, "message": describe(conflict)}
     if conflict.start is not None:
         data.update(start=iso(conflict.start), end=iso(conflict.end))
     if conflict.resource_id is not None:
