@@ -3,9 +3,10 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 
+from sharing.blueprints.lookups import signed_in_only
 from sharing.core.extensions import db
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import (
@@ -30,13 +31,8 @@ from sharing.services.feeds import (
 )
 from sharing.services.notifications import save_settings, settings_of
 
-bp = Blueprint("account", __name__, url_prefix="/account")
-
-
-@bp.before_request
-@login_required
-def require_login() -> None:
-    """Every page here is about the signed-in person."""
+# Every page here is about the signed-in person.
+bp = signed_in_only(Blueprint("account", __name__, url_prefix="/account"))
 
 
 # Four forms share the page: prefixes keep their field names and ids apart.

@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from sharing.blueprints.lookups import visible_booking_or_404
 from sharing.core.database import utcnow
 from sharing.core.i18n import local_time
 from sharing.core.validation import InvalidInput, is_in_date_range, is_row_id
@@ -47,7 +48,6 @@ from sharing.services.bookings import (
     find_bookings_on,
     find_organisation_bookings,
     find_pending_for_manager,
-    get_visible_booking,
     planning_cells,
     planning_window,
 )
@@ -221,10 +221,6 @@ def index():
 
 def may_cancel(booking: Booking) -> bool:
     return booking.holds_capacity and can_cancel_booking(current_user, booking)
-
-
-def visible_booking_or_404(booking_id: int) -> Booking:
-    return get_visible_booking(current_user, booking_id) or abort(404)
 
 
 @bp.get("/<int:booking_id>")

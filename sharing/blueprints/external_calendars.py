@@ -5,14 +5,15 @@ does the work; the engine refuses bookings during their busy periods."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from sharing.blueprints.bookings import resource_url
-from sharing.blueprints.closures import managed_resource_or_403
+from sharing.blueprints.lookups import managed_resource_or_403, signed_in_only
 from sharing.core.extensions import db
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.external_calendars import ExternalCalendarForm
 from sharing.models import ExternalCalendar, Resource
+from sharing.services.catalogue import get_resource
 from sharing.services.external_calendars import (
     add_calendar,
     error_message,
@@ -22,13 +23,8 @@ from sharing.services.external_calendars import (
 )
 from sharing.services.permissions import can_manage_resource
 
-bp = Blueprint("external_calendars", __name__, url_prefix="/resources")
-
-
-@bp.before_request
-@login_required
-def require_login() -> None:
-    """Only managers ever see these pages; the others are signed in to be told no."""
+# Only managers ever see these pages; the others are signed in to be told no.
+bp = signed_in_only(Blueprint("external_calendars", __name__, url_prefix="/resources"))
 
 
 def external_calendars_section(resource: Resource, form: ExternalCalendarForm | None = None
@@ -63,12 +59,12 @@ def require_action_form() -> None:
 
 @bp.get(f"/<{ROW_ID}:resource_id>/calendars")
 def index(resource_id: int):
-    return render_page(managed_resource_or_403(resource_id))
+    return render_page(managed_resource_or_403(get_resource(resource_id)))
 
 
 @bp.post(f"/<{ROW_ID}:resource_id>/calendars")
 def add(resource_id: int):
-    resource = managed_resource_or_403(resource_id)
+    resource = managed_resource_or_403(get_resource(resource_id))
     form = ExternalCalendarForm()
     done, _calendar = save_form(form, lambda: add_calendar(resource, form.url.data))
     if not done:
@@ -79,7 +75,7 @@ def add(resource_id: int):
 
 @bp.post(f"/<{ROW_ID}:resource_id>/calendars/<{ROW_ID}:calendar_id>/remove")
 def remove(resource_id: int, calendar_id: int):
-    resource = managed_resource_or_403(resource_id)
+    resource = managed_resource_or_403(get_resource(resource_id))
     calendar = calendar_of(resource, calendar_id)
     require_action_form()
     remove_calendar(calendar)
@@ -90,7 +86,7 @@ def remove(resource_id: int, calendar_id: int):
 
 @bp.post(f"/<{ROW_ID}:resource_id>/calendars/sync")
 def sync(resource_id: int):
-    resource = managed_resource_or_403(resource_id)
+    resource = managed_resource_or_403(get_resource(resource_id))
     require_action_form()
     failures = sync_calendars(find_calendars(resource),
                               seconds=current_app.config["CALENDAR_SYNC_NOW_SECONDS"])

@@ -16,11 +16,13 @@ from sqlalchemy import select
 from sharing.core.database import is_postgresql, read_transaction, utcnow, write_transaction
 from sharing.core.extensions import db
 from sharing.core.validation import (
+    LARGEST_COUNT,
     InvalidInput,
     Message,
     Problem,
     date_range_errors,
     is_row_id,
+    is_whole_number,
 )
 from sharing.engine.alternatives import find_alternatives
 from sharing.engine.calendar import ResourceCalendar, load_calendar
@@ -46,8 +48,7 @@ REASON_LENGTH = 500
 
 def field_errors(request: BookingRequest) -> dict[str, list[Message]]:
     errors: dict[str, list[Message]] = {}
-    if isinstance(request.quantity, bool) or not isinstance(request.quantity, int) \
-            or request.quantity < 1:
+    if not is_whole_number(request.quantity, 1, LARGEST_COUNT):
         errors["quantity"] = [Problem("whole_units")]
     for name, longest in (("title", TITLE_LENGTH), ("note", NOTE_LENGTH)):
         if not isinstance(getattr(request, name), str) or len(getattr(request, name)) > longest:

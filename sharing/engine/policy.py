@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from sharing.core.validation import InvalidInput, Problem
+from sharing.core.validation import InvalidInput, Problem, is_whole_number
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
@@ -99,7 +99,7 @@ def validate_policy(fields: dict[str, Any]) -> dict[str, Any]:
         value = fields[name]
         if value is None and optional:
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        if not is_whole_number(value, low, high):
             errors.setdefault(name, []).append(
                 Problem("whole_number_between", {"low": low, "high": high}))
     low = cleaned.get("min_duration_minutes")

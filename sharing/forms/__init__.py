@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
 from sharing.core.extensions import db
-from sharing.core.validation import OUT_OF_RANGE, InvalidInput, is_in_date_range
+from sharing.core.validation import MAX_ROW_ID, OUT_OF_RANGE, InvalidInput, is_in_date_range
 from sharing.services.messages import describe, describe_message
 
 T = TypeVar("T")
@@ -18,7 +18,7 @@ T = TypeVar("T")
 # The status of a page showing a posted form again with its errors.
 FORM_ERROR = 422
 # In URLs: ids fit the database's INTEGER columns; a larger one is a 404, not a DB error.
-ROW_ID = "int(max=2147483647)"
+ROW_ID = f"int(max={MAX_ROW_ID})"
 
 
 def form_status(form: FlaskForm) -> int:
