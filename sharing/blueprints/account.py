@@ -2,9 +2,10 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from sharing.blueprints.lookups import signed_in_only
 from sharing.core.extensions import db
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import ApiTokenForm, ChangePasswordForm, ProfileForm
@@ -12,13 +13,8 @@ from sharing.models import ApiToken
 from sharing.services.accounts import change_password, update_profile
 from sharing.services.api_tokens import create_api_token, get_api_tokens, revoke_api_token
 
-bp = Blueprint("account", __name__, url_prefix="/account")
-
-
-@bp.before_request
-@login_required
-def require_login() -> None:
-    """Every page here is about the signed-in person."""
+# Every page here is about the signed-in person.
+bp = signed_in_only(Blueprint("account", __name__, url_prefix="/account"))
 
 
 # Three forms share the page: prefixes keep their field names and ids apart.

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from sharing.blueprints.lookups import visible_booking_or_404
 from sharing.core.database import utcnow
 from sharing.core.validation import InvalidInput, is_row_id
 from sharing.engine import (
@@ -36,7 +37,6 @@ from sharing.services.bookings import (
     find_bookings_on,
     find_organisation_bookings,
     find_pending_for_manager,
-    get_visible_booking,
     planning_cells,
     planning_window,
 )
@@ -205,10 +205,6 @@ def index():
 
 def may_cancel(booking: Booking) -> bool:
     return booking.holds_capacity and can_cancel_booking(current_user, booking)
-
-
-def visible_booking_or_404(booking_id: int) -> Booking:
-    return get_visible_booking(current_user, booking_id) or abort(404)
 
 
 @bp.get("/<int:booking_id>")

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from sharing.blueprints.closures import closures_section
+from sharing.blueprints.lookups import managed_resource_or_403, visible_resource_or_404
 from sharing.core.extensions import db
 from sharing.forms import ActionForm, form_status, save_form
 from sharing.forms.catalogue import FILTER_FORMS, RESOURCE_FORMS, ResourceForm
@@ -35,7 +36,6 @@ from sharing.services.organisations import get_sites
 from sharing.services.permissions import (
     can_create_resource_for,
     can_manage_resource,
-    can_see_resource,
     managed_organisations,
 )
 
@@ -44,20 +44,10 @@ def current_kind() -> Kind:
     return KIND_BY_BLUEPRINT[request.blueprint]
 
 
-def visible_resource_or_404(slug: str) -> Resource:
-    """The resource under this catalogue's prefix; others' hidden ones do not exist."""
+def resource_here(slug: str) -> Resource | None:
+    """The resource under this catalogue's prefix: another kind's is not found here."""
     resource = find_resource_by_slug(slug)
-    if (resource is None or resource.kind != current_kind().name
-            or not can_see_resource(current_user, resource)):
-        abort(404)
-    return resource
-
-
-def managed_resource_or_403(slug: str) -> Resource:
-    resource = visible_resource_or_404(slug)
-    if not can_manage_resource(current_user, resource):
-        abort(403)
-    return resource
+    return resource if resource is not None and resource.kind == current_kind().name else None
 
 
 def facts(resource: Resource) -> list[tuple[str, str]]:
@@ -90,7 +80,7 @@ def index():
 
 @login_required
 def detail(slug: str):
-    resource = visible_resource_or_404(slug)
+    resource = visible_resource_or_404(resource_here(slug))
     return render_template(
         "catalogue/detail.html", kind=current_kind(), resource=resource,
         facts=facts(resource), opening_hours=opening_hours_table(resource),
@@ -128,7 +118,7 @@ def new():
 
 @login_required
 def edit(slug: str):
-    resource = managed_resource_or_403(slug)
+    resource = managed_resource_or_403(resource_here(slug))
     form_class = RESOURCE_FORMS[resource.kind]
     form = form_class(data=form_class.values_of(resource))
     del form.owner  # a resource stays with the organisation that published it
@@ -139,7 +129,7 @@ def edit(slug: str):
 
 
 def change_activity(slug: str, change) -> Resource:
-    resource = managed_resource_or_403(slug)
+    resource = managed_resource_or_403(resource_here(slug))
     if not ActionForm().validate_on_submit():
         abort(400)
     change(resource)

@@ -5,9 +5,14 @@ inside a closure."""
 from flask import Blueprint, abort, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from sharing.blueprints.bookings import resource_url
+from sharing.blueprints.lookups import (
+    managed_resource_or_403,
+    signed_in_only,
+    visible_resource_or_404,
+)
 from sharing.core.database import utcnow
 from sharing.core.extensions import db
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
@@ -16,30 +21,10 @@ from sharing.models import Closure, Resource
 from sharing.services.bookings import count_bookings_during
 from sharing.services.catalogue import get_resource
 from sharing.services.closures import add_closure, find_closures, remove_closure
-from sharing.services.permissions import can_manage_resource, can_see_resource
+from sharing.services.permissions import can_manage_resource
 
-bp = Blueprint("closures", __name__, url_prefix="/resources")
-
-
-@bp.before_request
-@login_required
-def require_login() -> None:
-    """Like the catalogue, closures are shown to signed-in people only."""
-
-
-def visible_resource_or_404(resource_id: int) -> Resource:
-    """Resources hidden from the user do not exist for them."""
-    resource = get_resource(resource_id)
-    if resource is None or not can_see_resource(current_user, resource):
-        abort(404)
-    return resource
-
-
-def managed_resource_or_403(resource_id: int) -> Resource:
-    resource = visible_resource_or_404(resource_id)
-    if not can_manage_resource(current_user, resource):
-        abort(403)
-    return resource
+# Like the catalogue, closures are shown to signed-in people only.
+bp = signed_in_only(Blueprint("closures", __name__, url_prefix="/resources"))
 
 
 def closures_section(resource: Resource, form: ClosureForm | None = None) -> dict:
@@ -58,12 +43,12 @@ def render_page(resource: Resource, form: ClosureForm | None = None, status: int
 
 @bp.get(f"/<{ROW_ID}:resource_id>/closures")
 def index(resource_id: int):
-    return render_page(visible_resource_or_404(resource_id))
+    return render_page(visible_resource_or_404(get_resource(resource_id)))
 
 
 @bp.post(f"/<{ROW_ID}:resource_id>/closures")
 def add(resource_id: int):
-    resource = managed_resource_or_403(resource_id)
+    resource = managed_resource_or_403(get_resource(resource_id))
     form = ClosureForm()
 
     def create() -> Closure:
@@ -92,7 +77,7 @@ def flash_bookings_inside(closure: Closure) -> None:
 
 @bp.post(f"/<{ROW_ID}:resource_id>/closures/<{ROW_ID}:closure_id>/remove")
 def remove(resource_id: int, closure_id: int):
-    resource = managed_resource_or_403(resource_id)
+    resource = managed_resource_or_403(get_resource(resource_id))
     closure = db.session.get(Closure, closure_id)
     if closure is None or closure.resource_id != resource.id:
         abort(404)

@@ -4,8 +4,13 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from sharing.blueprints.lookups import (
+    managed_members_or_403,
+    organisation_members_or_404,
+    signed_in_only,
+)
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
@@ -20,30 +25,10 @@ from sharing.services.organisations import (
     get_user_organisations,
     remove_member,
 )
-from sharing.services.permissions import can_manage_members, can_see_members
+from sharing.services.permissions import can_manage_members
 
-bp = Blueprint("orgs", __name__, url_prefix="/organisations")
-
-
-@bp.before_request
-@login_required
-def require_login() -> None:
-    """Organisations are shown to signed-in people only."""
-
-
-def get_visible_organisation_or_404(slug: str) -> Organisation:
-    """Outsiders get 404, as if it did not exist: membership lists are not public."""
-    organisation = find_organisation_by_slug(slug)
-    if organisation is None or not can_see_members(current_user, organisation):
-        abort(404)
-    return organisation
-
-
-def get_managed_organisation(slug: str) -> Organisation:
-    organisation = get_visible_organisation_or_404(slug)
-    if not can_manage_members(current_user, organisation):
-        abort(403)
-    return organisation
+# Organisations are shown to signed-in people only.
+bp = signed_in_only(Blueprint("orgs", __name__, url_prefix="/organisations"))
 
 
 def get_membership_or_404(organisation: Organisation, membership_id: int) -> Membership:
@@ -72,7 +57,7 @@ def index():
 
 @bp.get("/<slug>/")
 def detail(slug: str):
-    return render_detail(get_visible_organisation_or_404(slug))
+    return render_detail(organisation_members_or_404(find_organisation_by_slug(slug)))
 
 
 def apply(change: Callable[[], None]) -> bool:
@@ -91,7 +76,7 @@ def apply(change: Callable[[], None]) -> bool:
 
 @bp.post("/<slug>/invite")
 def invite(slug: str):
-    organisation = get_managed_organisation(slug)
+    organisation = managed_members_or_403(find_organisation_by_slug(slug))
     form = InviteForm()
     saved, _token = save_form(form, lambda: invite_to_organisation(
         organisation, form.email.data, form.role.data, current_user))
@@ -103,7 +88,7 @@ def invite(slug: str):
 
 @bp.post(f"/<slug>/members/<{ROW_ID}:membership_id>/role")
 def set_role(slug: str, membership_id: int):
-    organisation = get_managed_organisation(slug)
+    organisation = managed_members_or_403(find_organisation_by_slug(slug))
     membership = get_membership_or_404(organisation, membership_id)
     form = RoleForm(prefix=f"m{membership.id}")
     if not form.validate_on_submit():
@@ -116,7 +101,7 @@ def set_role(slug: str, membership_id: int):
 
 @bp.post(f"/<slug>/members/<{ROW_ID}:membership_id>/remove")
 def remove(slug: str, membership_id: int):
-    organisation = get_managed_organisation(slug)
+    organisation = managed_members_or_403(find_organisation_by_slug(slug))
     membership = get_membership_or_404(organisation, membership_id)
     name = membership.user.display_name
     if not apply(lambda: remove_member(membership)):

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from sharing.blueprints.lookups import organisation_quotas_or_403, signed_in_only
 from sharing.core.database import utcnow
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
@@ -30,23 +31,8 @@ from sharing.services.permissions import (
 )
 from sharing.services.quotas import find_quotas, parse_quota, replace_quotas
 
-bp = Blueprint("quotas", __name__, url_prefix="/organisations")
-
-
-@bp.before_request
-@login_required
-def require_login() -> None:
-    """Quotas are shown to signed-in people only."""
-
-
-def organisation_or_403(slug: str) -> Organisation:
-    """Organisations are no secret (resources name their owners); their quotas are."""
-    organisation = find_organisation_by_slug(slug)
-    if organisation is None:
-        abort(404)
-    if not can_see_quotas_of(current_user, organisation):
-        abort(403)
-    return organisation
+# Quotas are shown to signed-in people only.
+bp = signed_in_only(Blueprint("quotas", __name__, url_prefix="/organisations"))
 
 
 @dataclass(frozen=True)
@@ -137,14 +123,14 @@ def organisations():
 
 @bp.get("/<slug>/quotas")
 def index(slug: str):
-    organisation = organisation_or_403(slug)
+    organisation = organisation_quotas_or_403(find_organisation_by_slug(slug))
     return render_page(organisation, quota_form())
 
 
 @bp.post("/<slug>/quotas")
 def set_quota(slug: str):
     """Add a quota, or change the one with the same scope."""
-    organisation = organisation_or_403(slug)
+    organisation = organisation_quotas_or_403(find_organisation_by_slug(slug))
     form = quota_form()
     if form is None:
         abort(403)
@@ -170,7 +156,7 @@ def set_quota(slug: str):
 
 @bp.post(f"/<slug>/quotas/<{ROW_ID}:quota_id>/remove")
 def remove(slug: str, quota_id: int):
-    organisation = organisation_or_403(slug)
+    organisation = organisation_quotas_or_403(find_organisation_by_slug(slug))
     quota = db.session.get(Quota, quota_id)
     if (quota is None or quota.organisation_id != organisation.id
             or not can_see_quota(current_user, quota)):

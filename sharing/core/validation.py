@@ -21,10 +21,17 @@ class InvalidInput(Exception):
 # Row ids are 32-bit integers on PostgreSQL, and SQLite cannot even bind a Python int
 # beyond 64 bits: look up only ids that can exist, the others name no row.
 MAX_ROW_ID = 2**31 - 1
+# The most units, people or square metres any count may say.
+LARGEST_COUNT = 100_000
+
+
+def is_whole_number(value: object, low: int, high: int) -> bool:
+    """An int in [low, high]; never a bool, which Python counts as one."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def is_row_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
+    return is_whole_number(value, 1, MAX_ROW_ID)
 
 
 # Every date the application accepts lies in this range: no input, and so no stored row,

@@ -19,14 +19,13 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from sharing.core.validation import InvalidInput
+from sharing.core.validation import LARGEST_COUNT, InvalidInput
 from sharing.engine.policy import WEEKDAYS, format_ranges_line, parse_ranges_line
 from sharing.models import Organisation, Resource, Site, User
 from sharing.services.catalogue import (
     DELIVERY_MODE_LABELS,
     FIELD_LABELS,
     KINDS,
-    LARGEST_COUNT,
     WEEKDAY_LABELS,
 )
 

@@ -16,6 +16,7 @@ from sharing.engine.calendar import longest_occupancy
 from sharing.engine.times import at_wall_minutes, zone
 from sharing.models import HOLDING_STATUSES, Booking, Organisation, Resource, User
 from sharing.services.permissions import (
+    booking_details_clause,
     can_see_booking,
     can_see_booking_details,
     is_admin,
@@ -39,16 +40,20 @@ def overlapping(start: datetime, end: datetime):
 def find_bookings(user: User, start: datetime, end: datetime, resource_id: int | None = None,
                   organisation_id: int | None = None, status: str | None = None
                   ) -> list[Booking]:
-    """Bookings overlapping [start, end) that the user may see, by start time."""
+    """Bookings overlapping [start, end) that the user may see, by start time: in full,
+    or, another organisation's, as the busy time they hold. `organisation_id` selects
+    among the former only: busy time is never attributed to an organisation."""
+    details = booking_details_clause(user)
+    busy = and_(visible_resources_clause(user), Booking.status.in_(HOLDING_STATUSES))
     query = (
         select(Booking).join(Booking.resource)
-        .where(visible_bookings_clause(user), overlapping(start, end))
+        .where(or_(details, busy), overlapping(start, end))
         .options(selectinload(Booking.resource).selectinload(Resource.site))
         .order_by(Booking.starts_at, Booking.id).limit(LISTING_LIMIT))
     if resource_id is not None:
         query = query.where(Booking.resource_id == resource_id)
     if organisation_id is not None:
-        query = query.where(Booking.organisation_id == organisation_id)
+        query = query.where(Booking.organisation_id == organisation_id, details)
     if status is not None:
         query = query.where(Booking.status == status)
     return list(db.session.scalars(query))

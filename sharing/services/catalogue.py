@@ -7,19 +7,41 @@ services, the forms, the pages and the JSON API alike.
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from pydantic import ValidationInfo, create_model
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from sharing.core.contracts import (
+    ID_SCHEMA,
+    NO_NUL,
+    Contract,
+    Flag,
+    RowId,
+    checked,
+    choice,
+    refuse,
+    row_id,
+    text,
+    validate,
+    whole_number,
+    with_null,
+)
 from sharing.core.database import case_blind
 from sharing.core.extensions import db
-from sharing.core.validation import InvalidInput
-from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS, has_opening_hours, validate_policy
+from sharing.core.validation import LARGEST_COUNT, InvalidInput, is_row_id
+from sharing.engine.policy import (
+    CLOCK,
+    NUMERIC_RULES,
+    WEEKDAYS,
+    has_opening_hours,
+    validate_opening_hours,
+    validate_policy,
+)
 from sharing.models import (
     DELIVERY_MODES,
     VISIBILITIES,
@@ -37,8 +59,6 @@ SLUG_MAX_LENGTH = 80
 # Path segments the catalogue pages use after the kind's prefix.
 RESERVED_SLUGS = frozenset({"new"})
 TAG_MAX_LENGTH = 40
-LARGEST_COUNT = 100_000
-LARGEST_ID = 2**31 - 1  # PostgreSQL's integer
 
 DELIVERY_MODE_LABELS = {
     "on_site": _l("On site"),
@@ -106,7 +126,8 @@ FIELD_LABELS = {
 WEEKDAY_LABELS = dict(zip(WEEKDAYS, (
     _l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
     _l("Saturday"), _l("Sunday")), strict=True))
-POLICY_FIELDS = (*NUMERIC_RULES, "opening_hours")
+# The booking rules, checked together since min and max are compared.
+RULE_FIELDS = (*NUMERIC_RULES, "opening_hours")
 KIND_FIELDS = {field for kind in KINDS.values() for field in kind.fields}
 # Data keys whose model attribute has another name.
 ATTRIBUTES = {"visible_to": "visible_to_ids"}
@@ -115,7 +136,7 @@ ATTRIBUTES = {"visible_to": "visible_to_ids"}
 # --- finding --------------------------------------------------------------------------
 
 def get_resource(resource_id: int) -> Resource | None:
-    return db.session.get(Resource, resource_id)
+    return db.session.get(Resource, resource_id) if is_row_id(resource_id) else None
 
 
 def find_resource_by_slug(slug: str) -> Resource | None:
@@ -197,7 +218,7 @@ def find_members(organisations: list[Organisation]) -> list[User]:
 
 def create_resource(owner: Organisation, kind: str, data: dict) -> Resource:
     """Validate `data` (JSON API field names) and add a new resource to the session."""
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise InvalidInput(kind=_("Choose one of %(kinds)s.", kinds=", ".join(KINDS)))
     # The owner is linked only once the data is valid: a half-built resource must not
     # reach the session through the organisation's collection.
@@ -205,9 +226,9 @@ def create_resource(owner: Organisation, kind: str, data: dict) -> Resource:
                         opening_hours={}, min_duration_minutes=0, slot_minutes=15,
                         buffer_minutes=0, min_notice_minutes=0, requires_approval=False,
                         delivery_mode="on_site" if kind == "expertise" else None)
-    missing = [name for name in ("name", "site_id", *KINDS[kind].required)
-               if data.get(name) is None]
-    cleaned = clean(resource, data, missing)
+    cleaned = clean(resource, {**data, "kind": kind, "owner_organisation_id": owner.id},
+                    NEW_RESOURCE[kind])
+    del cleaned["kind"], cleaned["owner_organisation_id"]
     cleaned.setdefault("slug", unique_slug(cleaned["name"], kind))
     apply(resource, cleaned)
     resource.owner = owner
@@ -217,7 +238,7 @@ def create_resource(owner: Organisation, kind: str, data: dict) -> Resource:
 
 def update_resource(resource: Resource, data: dict) -> Resource:
     """Validate `data` (only the fields to change) and apply it; the caller commits."""
-    apply(resource, clean(resource, data, []))
+    apply(resource, clean(resource, data, ResourceChanges))
     return resource
 
 
@@ -237,128 +258,65 @@ def apply(resource: Resource, cleaned: dict) -> None:
         setattr(resource, ATTRIBUTES.get(name, name), value)
 
 
-def clean(resource: Resource, data: dict, missing: list[str]) -> dict:
-    """Every field checked, every error collected, before anything changes."""
+def clean(resource: Resource, data: dict, contract: type[Contract]) -> dict:
+    """Every field checked by `contract`, every error collected, before anything changes."""
     if not isinstance(data, dict):
         raise InvalidInput(data=_("Send an object of fields."))
-    errors: dict[str, list[str]] = {
-        name: [_("This field is required.")] for name in missing}
-    cleaned = {}
-    for name, value in data.items():
-        if name in errors:
-            continue
-        try:
-            cleaned[name] = clean_field(resource, name, value)
-        except ValueError as error:
-            errors.setdefault(name, []).append(str(error))
+    foreign = {name: [_("This field does not apply to this kind of resource.")]
+               for name in data if name in KIND_FIELDS and name not in KINDS[resource.kind].fields}
     try:
-        cleaned.update(clean_policy(resource, cleaned))
+        given = validate(contract, without(data, foreign), resource=resource)
     except InvalidInput as error:
-        for name, messages in error.fields.items():
-            errors.setdefault(name, []).extend(messages)
-    if errors:
-        raise InvalidInput(errors)
+        raise InvalidInput({**foreign, **error.fields}) from None
+    if foreign:
+        raise InvalidInput(foreign)
+    cleaned = {name: getattr(given, name) for name in given.model_fields_set}
+    cleaned.update(clean_policy(resource, cleaned))
     return cleaned
 
 
-def clean_field(resource: Resource, name: str, value: Any) -> Any:
-    if name in POLICY_FIELDS:
-        return value  # checked together, since min and max are compared
-    if name not in CLEANERS:
-        raise ValueError(_("Unknown field."))
-    if name in KIND_FIELDS and name not in KINDS[resource.kind].fields:
-        raise ValueError(_("This field does not apply to this kind of resource."))
-    return CLEANERS[name](value, resource)
+def without(data: dict, names: dict) -> dict:
+    return {name: value for name, value in data.items() if name not in names}
 
 
 def clean_policy(resource: Resource, cleaned: dict) -> dict:
-    given = {name: cleaned[name] for name in POLICY_FIELDS if name in cleaned}
+    """Min and max compared, opening hours normalised: the engine's rules, on the result."""
+    given = {name: cleaned[name] for name in RULE_FIELDS if name in cleaned}
     if not given:
         return {}
-    current = {name: getattr(resource, name) for name in POLICY_FIELDS}
+    current = {name: getattr(resource, name) for name in RULE_FIELDS}
     checked = validate_policy({**current, **given})
     return {name: checked[name] for name in given}
 
 
-# --- one cleaner per field: raise ValueError with the message to show -------------------
+# --- the resource contract: each field's check, for the forms and the JSON API --------------
 
-Cleaner = Callable[[Any, Resource], Any]
-
-
-def whole_number(low: int, high: int, optional: bool = True) -> Cleaner:
-    def check(value: Any, _resource: Resource) -> int | None:
-        if value is None and optional:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(_("Enter a whole number between %(low)s and %(high)s.",
-                               low=low, high=high))
-        return value
-
-    return check
+def resource_of(info: ValidationInfo) -> Resource:
+    return info.context["resource"]
 
 
-def text(max_length: int, required: bool = False) -> Cleaner:
-    def check(value: Any, _resource: Resource) -> str:
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str) or "\x00" in value:
-            raise ValueError(_("Enter some text."))
-        value = value.strip()
-        if required and not value:
-            raise ValueError(_("This field is required."))
-        if len(value) > max_length:
-            raise ValueError(_("Use at most %(count)s characters.", count=max_length))
-        return value
-
-    return check
-
-
-def boolean(value: Any, _resource: Resource) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(_("Answer true or false."))
+def known_site(value: Any) -> int:
+    if db.session.get(Site, row_id(value)) is None:
+        raise refuse(_("Unknown site."))
     return value
 
 
-def choice(values: tuple[str, ...], optional: bool = False) -> Cleaner:
-    def check(value: Any, _resource: Resource) -> str | None:
-        if value is None and optional:
-            return None
-        if value not in values:
-            raise ValueError(_("Choose one of %(values)s.", values=", ".join(values)))
-        return value
-
-    return check
-
-
-def identifier(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= LARGEST_ID:
-        raise ValueError(_("Give an identifier (a whole number)."))
-    return value
-
-
-def site_id(value: Any, _resource: Resource) -> int:
-    if db.session.get(Site, identifier(value)) is None:
-        raise ValueError(_("Unknown site."))
-    return value
-
-
-def person_id(value: Any, resource: Resource) -> int | None:
-    if value is None and resource.kind not in ("staff", "expertise"):
-        return None
-    person = db.session.get(User, identifier(value))
+def owner_member(value: Any, info: ValidationInfo) -> int:
+    resource = resource_of(info)
+    person = db.session.get(User, row_id(value))
     if person is None or not person.active or not any(
             m.organisation_id == resource.owner_organisation_id for m in person.memberships):
-        raise ValueError(_("Choose an active member of the owning organisation."))
+        raise refuse(_("Choose an active member of the owning organisation."))
     return value
 
 
-def visible_to(value: Any, _resource: Resource) -> list[int]:
+def known_organisations(value: Any) -> list[int]:
     if not isinstance(value, list):
-        raise ValueError(_("Give a list of organisation identifiers."))
-    ids = list(dict.fromkeys(identifier(item) for item in value))
+        raise refuse(_("Give a list of organisation identifiers."))
+    ids = list(dict.fromkeys(row_id(item) for item in value))
     known = set(db.session.scalars(select(Organisation.id).where(Organisation.id.in_(ids))))
     if unknown := [str(i) for i in ids if i not in known]:
-        raise ValueError(_("Unknown organisations: %(ids)s.", ids=", ".join(unknown)))
+        raise refuse(_("Unknown organisations: %(ids)s.", ids=", ".join(unknown)))
     return ids
 
 
@@ -366,46 +324,97 @@ def normalise_tag(tag: str) -> str:
     return " ".join(tag.split()).lower()
 
 
-def tags(value: Any, _resource: Resource) -> list[str]:
+def tag_list(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(
             isinstance(tag, str) and "\x00" not in tag for tag in value):
-        raise ValueError(_("Give a list of words."))
-    cleaned = list(dict.fromkeys(t for t in map(normalise_tag, value) if t))
-    if any(len(tag) > TAG_MAX_LENGTH for tag in cleaned):
-        raise ValueError(_("A tag has at most %(count)s characters.", count=TAG_MAX_LENGTH))
-    return cleaned
+        raise refuse(_("Give a list of words."))
+    if any(len(tag) > TAG_MAX_LENGTH for tag in value):
+        raise refuse(_("A tag has at most %(count)s characters.", count=TAG_MAX_LENGTH))
+    return list(dict.fromkeys(t for t in map(normalise_tag, value) if t))
 
 
-def slug(value: Any, resource: Resource) -> str:
+def free_slug(value: Any, info: ValidationInfo) -> str:
     if not is_slug(value):
-        raise ValueError(_("Use lower-case letters, digits and hyphens only."))
+        raise refuse(_("Use lower-case letters, digits and hyphens only."))
     taken = find_resource_by_slug(value)
-    if value in RESERVED_SLUGS or (taken is not None and taken is not resource):
-        raise ValueError(_("This web address is already taken."))
+    if value in RESERVED_SLUGS or (taken is not None and taken is not resource_of(info)):
+        raise refuse(_("This web address is already taken."))
     return value
 
 
-CLEANERS: dict[str, Cleaner] = {
+def opening_hours(value: Any) -> dict[str, list[list[str]]]:
+    try:
+        return validate_opening_hours(value)
+    except InvalidInput as error:
+        raise refuse(" ".join(error.fields["opening_hours"])) from None
+
+
+def rule(name: str) -> Any:
+    low, high, optional = NUMERIC_RULES[name]
+    return whole_number(low, high, optional=optional)
+
+
+Count = whole_number(1, LARGEST_COUNT, optional=True)
+CLOCK_SCHEMA = {"type": "string", "pattern": CLOCK.pattern}
+OPENING_HOURS_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "Local-time ranges per weekday; none at all means bookable at any time.",
+    "properties": {day: {"type": "array", "items": {
+        "type": "array", "prefixItems": [CLOCK_SCHEMA, CLOCK_SCHEMA], "items": False,
+        "minItems": 2}} for day in WEEKDAYS}}
+
+# Every field a resource's owner may give, and its check. A kind's fields are listed in
+# `KINDS`; the contracts below are built from this one table.
+RESOURCE_FIELD_TYPES: dict[str, Any] = {
     "name": text(200, required=True),
-    "slug": slug,
-    "description": text(5000),
-    "site_id": site_id,
-    "quantity": whole_number(1, LARGEST_COUNT, optional=False),
-    "tags": tags,
+    "slug": Annotated[str, *checked(free_slug, {"type": "string", "maxLength": SLUG_MAX_LENGTH,
+                                                "pattern": SLUG.pattern})],
+    "description": text(5000, optional=True),
+    "site_id": Annotated[int, *checked(known_site, ID_SCHEMA)],
+    "quantity": whole_number(1, LARGEST_COUNT),
+    "tags": Annotated[list[str], *checked(tag_list, {"type": "array", "items": {
+        "type": "string", "maxLength": TAG_MAX_LENGTH, "pattern": NO_NUL}})],
     "visibility": choice(VISIBILITIES),
-    "visible_to": visible_to,
-    "requires_approval": boolean,
-    "capacity": whole_number(1, LARGEST_COUNT),
-    "surface_m2": whole_number(1, LARGEST_COUNT),
-    "accessible": boolean,
-    "pickup_place": text(200),
-    "licence_required": text(60),
-    "person_id": person_id,
-    "weekly_hours": whole_number(1, 7 * 24),
-    "topic": text(200),
+    "visible_to": Annotated[list[int], *checked(known_organisations, {
+        "type": "array", "items": ID_SCHEMA,
+        "description": "Organisations that see a `listed` resource."})],
+    "requires_approval": Flag,
+    "opening_hours": Annotated[dict, *checked(opening_hours, with_null(OPENING_HOURS_SCHEMA))],
+    **{name: rule(name) for name in NUMERIC_RULES},
+    "capacity": Count,
+    "surface_m2": Count,
+    "accessible": Flag,
+    "pickup_place": text(200, optional=True),
+    "licence_required": text(60, optional=True),
+    "person_id": Annotated[int, *checked(owner_member, {
+        **ID_SCHEMA, "description": "the person (a user) whose time is shared"})],
+    "weekly_hours": whole_number(1, 7 * 24, optional=True),
+    "topic": text(200, optional=True),
     "delivery_mode": choice(DELIVERY_MODES),
-    "session_minutes": whole_number(1, 24 * 60),
+    "session_minutes": whole_number(1, 24 * 60, optional=True),
 }
+COMMON_FIELDS = tuple(name for name in RESOURCE_FIELD_TYPES if name not in KIND_FIELDS)
+REQUIRED_FIELDS = ("name", "site_id")
+
+
+def changes_contract(name: str, fields: tuple[str, ...]) -> type[Contract]:
+    """Any of `fields`, none required: what editing may send."""
+    return create_model(name, __base__=Contract, **{
+        field: (RESOURCE_FIELD_TYPES[field], None) for field in fields})
+
+
+def creation_contract(kind: Kind) -> type[Contract]:
+    """What publishing a resource of `kind` sends, its required fields marked so."""
+    required = (*REQUIRED_FIELDS, *kind.required)
+    return create_model(
+        f"New{kind.name.capitalize()}", __base__=Contract,
+        kind=(Literal[kind.name], ...), owner_organisation_id=(RowId, ...),
+        **{field: (RESOURCE_FIELD_TYPES[field], ... if field in required else None)
+           for field in (*COMMON_FIELDS, *kind.fields)})
+
+
+ResourceChanges = changes_contract("ResourceChanges", tuple(RESOURCE_FIELD_TYPES))
+NEW_RESOURCE = {name: creation_contract(kind) for name, kind in KINDS.items()}
 
 
 def slugify(name: str) -> str:

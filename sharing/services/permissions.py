@@ -115,6 +115,17 @@ def can_see_booking_details(user: User | None, booking: Booking) -> bool:
             or can_manage(user, booking.resource.owner_organisation_id))
 
 
+def booking_details_clause(user: User | None) -> ColumnElement[bool]:
+    """SQL filter, like can_see_booking_details (the query joins the booking's resource)."""
+    if is_admin(user):
+        return true()
+    if not user or not user.is_authenticated:
+        return false()
+    own = [m.organisation_id for m in user.memberships]
+    managed = [m.organisation_id for m in user.memberships if m.role == "manager"]
+    return or_(Booking.organisation_id.in_(own), Resource.owner_organisation_id.in_(managed))
+
+
 def can_cancel_booking(user: User | None, booking: Booking) -> bool:
     """Whoever made it, the booking organisation's managers, the resource's managers."""
     return bool(

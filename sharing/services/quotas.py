@@ -7,19 +7,30 @@ Quotas are given as a list of plain objects (the JSON API's shape):
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from flask_babel import gettext as _
+from pydantic import ValidationInfo, model_validator
 from sqlalchemy import select
 
+from sharing.core.contracts import (
+    ID_SCHEMA,
+    Contract,
+    checked,
+    choice,
+    nullable,
+    number_check,
+    number_schema,
+    refuse,
+    validate,
+    with_null,
+)
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput, is_row_id
 from sharing.models import RESOURCE_KINDS, Organisation, Quota, Resource, User
 from sharing.services.permissions import can_see_resource
 
 LIMITS = {"max_hours_per_week": 7 * 24, "max_hours_per_month": 31 * 24}
-SCOPES = ("resource_id", "resource_kind")
-FIELDS = (*SCOPES, *LIMITS)
 
 
 def find_quotas(organisation: Organisation) -> list[Quota]:
@@ -27,47 +38,63 @@ def find_quotas(organisation: Organisation) -> list[Quota]:
         select(Quota).where(Quota.organisation_id == organisation.id).order_by(Quota.id)))
 
 
-def parse_quotas(items: Any, viewer: User) -> list[Quota]:
-    """Unsaved quotas read from a list; errors are named by path (`quotas[1].resource_id`).
+def visible_resource(value: Any, info: ValidationInfo) -> Resource:
+    resource = db.session.get(Resource, value) if is_row_id(value) else None
+    if resource is None or not can_see_resource(info.context["viewer"], resource):
+        raise refuse(_("Unknown resource."))
+    return resource
 
-    A resource the viewer may not see is reported as unknown.
-    """
-    if not isinstance(items, list):
-        raise InvalidInput(quotas=_("Give a list of quotas."))
-    errors: dict[str, list[str]] = {}
-    quotas = []
-    for index, item in enumerate(items):
-        try:
-            quotas.append(parse_quota(item, f"quotas[{index}]", viewer))
-        except InvalidInput as error:
-            errors.update(error.fields)
-    if not errors:
-        errors = repeated_scopes(quotas)
-    if errors:
+
+def hours(largest: int) -> Any:
+    return Annotated[float | None, *checked(nullable(number_check(0, largest)),
+                                            with_null(number_schema(0, largest)))]
+
+
+class QuotaItem(Contract):
+    """One quota: exactly one of resource_id and resource_kind; at least one limit.
+    A resource the viewer may not see is reported as unknown."""
+
+    resource_id: Annotated[Resource | None, *checked(nullable(visible_resource),
+                                                     with_null(ID_SCHEMA))] = None
+    resource_kind: choice(RESOURCE_KINDS, optional=True) = None
+    max_hours_per_week: hours(LIMITS["max_hours_per_week"]) = None
+    max_hours_per_month: hours(LIMITS["max_hours_per_month"]) = None
+
+    @model_validator(mode="after")
+    def one_scope_and_a_limit(self) -> "QuotaItem":
+        if (self.resource_id is None) == (self.resource_kind is None):
+            raise refuse(_("Give either resource_id or resource_kind."))
+        if self.max_hours_per_week is None and self.max_hours_per_month is None:
+            raise refuse(_("Give max_hours_per_week, max_hours_per_month or both."))
+        return self
+
+
+class QuotaList(Contract):
+    quotas: list[QuotaItem]
+
+
+def parse_quotas(quotas: QuotaList) -> list[Quota]:
+    """Unsaved quotas from a checked list; a scope given twice is refused."""
+    made = [new_quota(item) for item in quotas.quotas]
+    if errors := repeated_scopes(made):
         raise InvalidInput(errors)
-    return quotas
+    return made
 
 
 def parse_quota(item: Any, path: str, viewer: User) -> Quota:
-    if not isinstance(item, dict):
-        raise InvalidInput({path: [_("Give an object.")]})
-    errors = {f"{path}.{name}": [_("Unknown field.")] for name in item if name not in FIELDS}
-    given = {name: item[name] for name in FIELDS if item.get(name) is not None}
-    checks = [(name, CHECKS[name]) for name in FIELDS if name in given]
-    if len([name for name in SCOPES if name in given]) != 1:
-        errors[path] = [_("Give either resource_id or resource_kind.")]
-    elif not any(name in given for name in LIMITS):
-        errors[path] = [_("Give max_hours_per_week, max_hours_per_month or both.")]
-    values = {}
-    for name, check in checks:
-        try:
-            values[name] = check(given[name], viewer)
-        except ValueError as error:
-            errors[f"{path}.{name}"] = [str(error)]
-    if errors:
-        raise InvalidInput(errors)
-    resource = values.pop("resource_id", None)
-    return Quota(resource=resource, resource_id=resource and resource.id, **values)
+    """One quota read from a form's item; errors are named below `path`."""
+    try:
+        return new_quota(validate(QuotaItem, item, viewer=viewer))
+    except InvalidInput as error:
+        raise InvalidInput({f"{path}.{name}".removesuffix(".body"): messages
+                            for name, messages in error.fields.items()}) from None
+
+
+def new_quota(item: QuotaItem) -> Quota:
+    resource = item.resource_id
+    return Quota(resource=resource, resource_id=resource and resource.id,
+                 resource_kind=item.resource_kind, max_hours_per_week=item.max_hours_per_week,
+                 max_hours_per_month=item.max_hours_per_month)
 
 
 def repeated_scopes(quotas: list[Quota]) -> dict[str, list[str]]:
@@ -79,33 +106,6 @@ def repeated_scopes(quotas: list[Quota]) -> dict[str, list[str]]:
             errors[f"quotas[{index}]"] = [_("This resource or kind already has a quota above.")]
         seen.add(scope)
     return errors
-
-
-def check_resource(value: Any, viewer: User) -> Resource:
-    resource = db.session.get(Resource, value) if is_row_id(value) else None
-    if resource is None or not can_see_resource(viewer, resource):
-        raise ValueError(_("Unknown resource."))
-    return resource
-
-
-def check_kind(value: Any, _viewer: User) -> str:
-    if not isinstance(value, str) or value not in RESOURCE_KINDS:
-        raise ValueError(_("Choose one of %(kinds)s.", kinds=", ".join(RESOURCE_KINDS)))
-    return value
-
-
-def hours(largest: int) -> Callable[[Any, User], float]:
-    def check(value: Any, _viewer: User) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                0 <= value <= largest):
-            raise ValueError(_("Enter a number of hours between 0 and %(n)s.", n=largest))
-        return float(value)
-
-    return check
-
-
-CHECKS = {"resource_id": check_resource, "resource_kind": check_kind,
-          **{name: hours(largest) for name, largest in LIMITS.items()}}
 
 
 def replace_quotas(organisation: Organisation, quotas: list[Quota],

@@ -19,8 +19,8 @@ from sharing.models import Booking, Closure, Organisation, Quota, Resource, User
 from sharing.services.catalogue import KINDS
 from sharing.services.permissions import can_manage_resource, can_see_booking_details, role_in
 
-POLICY_FIELDS = ("requires_approval", *NUMERIC_RULES)
-BOOKING_DETAILS = ("title", "note", "user_id")
+# What a resource says about how it may be booked (opening hours are shown apart).
+BOOKING_RULE_FIELDS = ("requires_approval", *NUMERIC_RULES)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -51,7 +51,7 @@ def resource_json(resource: Resource, viewer: User) -> dict[str, Any]:
         "visibility": resource.visibility,
         "opening_hours": opening_hours_json(resource.opening_hours),
     }
-    data.update({name: getattr(resource, name) for name in POLICY_FIELDS})
+    data.update({name: getattr(resource, name) for name in BOOKING_RULE_FIELDS})
     data.update({name: getattr(resource, name) for name in KINDS[resource.kind].fields})
     if can_manage_resource(viewer, resource):
         data["visible_to"] = sorted(resource.visible_to_ids)
@@ -72,8 +72,10 @@ def quota_json(quota: Quota) -> dict[str, Any]:
 
 
 def booking_json(booking: Booking, viewer: User) -> dict[str, Any]:
-    """A booking; for another organisation's one, title, note and user are null."""
-    data = {
+    """A booking in full; another organisation's is busy time only (`busy_json`)."""
+    if not can_see_booking_details(viewer, booking):
+        return busy_json(booking)
+    return {
         "id": booking.id,
         "uid": booking.uid,
         "resource_id": booking.resource_id,
@@ -88,9 +90,12 @@ def booking_json(booking: Booking, viewer: User) -> dict[str, Any]:
         "series_id": booking.series_id,
         "sequence": booking.sequence,
     }
-    if not can_see_booking_details(viewer, booking):
-        data.update(dict.fromkeys(BOOKING_DETAILS))
-    return data
+
+
+def busy_json(booking: Booking) -> dict[str, Any]:
+    """No id, uid, series, organisation, person, title or note: nothing to tell who."""
+    return {"busy": True, "resource_id": booking.resource_id, "start": iso(booking.starts_at),
+            "end": iso(booking.ends_at), "quantity": booking.quantity}
 
 
 def conflict_json(conflict: Conflict) -> dict[str, Any]:
