@@ -7,6 +7,7 @@ cancelled or rejected, so that feeds, reports and audits stay true.
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from math import ceil
 from typing import Any
 
@@ -264,6 +265,15 @@ class Resource(db.Model):
     @property
     def timezone(self) -> str:
         return self.site.timezone
+
+    @property
+    def price(self) -> Decimal | None:
+        """The price in credits (two decimals), as forms and the API give and show it."""
+        return None if self.price_cents is None else Decimal(self.price_cents) / 100
+
+    @price.setter
+    def price(self, credits: Decimal | None) -> None:
+        self.price_cents = None if credits is None else int(credits * 100)
 
     def __repr__(self) -> str:
         return f"<Resource {self.kind} {self.slug}>"

@@ -13,7 +13,8 @@ COMMON_KEYS = {
     "id", "kind", "name", "slug", "description", "site_id", "owner_organisation_id",
     "quantity", "tags", "timezone", "active", "visibility", "requires_approval",
     "opening_hours", "min_duration_minutes", "max_duration_minutes", "slot_minutes",
-    "buffer_minutes", "min_notice_minutes", "max_advance_days",
+    "buffer_minutes", "min_notice_minutes", "max_advance_days", "price", "price_unit",
+    "free_cancellation_minutes",
 }
 KIND_KEYS = {
     "room": {"capacity", "surface_m2", "accessible"},

@@ -10,13 +10,14 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from sharing.core.contracts import checked, nullable, refuse, with_null
 from sharing.core.database import write_transaction
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
@@ -45,6 +46,24 @@ def parse_credits(value: Any, field: str, allow_zero: bool = False) -> int:
             or credits != credits.quantize(Decimal("0.01")) or (credits == 0 and not allow_zero):
         raise error
     return int(credits * 100)
+
+
+def price_credits(value: Any) -> Decimal:
+    """A resource's price: a positive number of credits, at most two decimals."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise refuse(_("Enter a number of credits, more than 0, with at most two decimals."))
+    try:
+        cents = parse_credits(value, "price")
+    except InvalidInput:
+        cents = 0
+    if cents <= 0:
+        raise refuse(_("Enter a number of credits, more than 0, with at most two decimals."))
+    return Decimal(cents) / 100
+
+
+Price = Annotated[Decimal | None, *checked(nullable(price_credits), with_null({
+    "type": "number", "exclusiveMinimum": 0, "maximum": int(LARGEST_CREDITS),
+    "description": "credits per unit booked, at most two decimals (null: free)"}))]
 
 
 def validate_memo(memo: Any) -> str:

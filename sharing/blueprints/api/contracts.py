@@ -30,7 +30,13 @@ from sharing.core.validation import LARGEST_COUNT, MAX_ROW_ID, is_whole_number
 from sharing.engine.booking import NOTE_LENGTH, REASON_LENGTH, TITLE_LENGTH
 from sharing.engine.policy import WEEKDAYS
 from sharing.engine.rules import CODES
-from sharing.models import BOOKING_STATUSES, DELIVERY_MODES, RESOURCE_KINDS, VISIBILITIES
+from sharing.models import (
+    BOOKING_STATUSES,
+    DELIVERY_MODES,
+    PRICE_UNITS,
+    RESOURCE_KINDS,
+    VISIBILITIES,
+)
 from sharing.services.catalogue import NEW_RESOURCE, ResourceChanges
 from sharing.services.quotas import QuotaList
 
@@ -222,6 +228,11 @@ class Resource(Answer):
     buffer_minutes: int
     min_notice_minutes: int
     max_advance_days: int | None
+    price: float | None = Field(description="credits per unit booked; null: free; "
+                                            "the owner organisation's bookings are free")
+    price_unit: Literal[PRICE_UNITS]
+    free_cancellation_minutes: int = Field(
+        description="a booking cancelled at least this long before its start is refunded")
     visible_to: list[int] | None = Field(None, description="to the owner's managers only")
     capacity: int | None = Field(None, description="room")
     surface_m2: int | None = Field(None, description="room")

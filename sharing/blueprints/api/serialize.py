@@ -52,6 +52,9 @@ def resource_json(resource: Resource, viewer: User) -> dict[str, Any]:
         "opening_hours": opening_hours_json(resource.opening_hours),
     }
     data.update({name: getattr(resource, name) for name in BOOKING_RULE_FIELDS})
+    data.update(price=None if resource.price is None else float(resource.price),
+                price_unit=resource.price_unit,
+                free_cancellation_minutes=resource.free_cancellation_minutes)
     data.update({name: getattr(resource, name) for name in KINDS[resource.kind].fields})
     if can_manage_resource(viewer, resource):
         data["visible_to"] = sorted(resource.visible_to_ids)
