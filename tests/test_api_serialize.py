@@ -13,8 +13,8 @@ from sharing.blueprints.api.serialize import (
     iso,
     refusal_json,
 )
-from sharing.core.extensions import db
 from sharing.core.contracts import Contract, Time, validate
+from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.engine import (
     Alternative,

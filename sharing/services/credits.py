@@ -7,6 +7,7 @@ their organisation's account.
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -48,22 +49,34 @@ def parse_credits(value: Any, field: str, allow_zero: bool = False) -> int:
     return int(credits * 100)
 
 
-def price_credits(value: Any) -> Decimal:
-    """A resource's price: a positive number of credits, at most two decimals."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise refuse(_("Enter a number of credits, more than 0, with at most two decimals."))
-    try:
-        cents = parse_credits(value, "price")
-    except InvalidInput:
-        cents = 0
-    if cents <= 0:
-        raise refuse(_("Enter a number of credits, more than 0, with at most two decimals."))
-    return Decimal(cents) / 100
+def credits_number(negative_allowed: bool) -> Callable[[Any], Decimal]:
+    """A contract check: a number (not text) of credits, at most two decimals, not zero;
+    more than zero unless `negative_allowed`."""
+    message = _("Enter a number of credits, not zero, with at most two decimals.") \
+        if negative_allowed else \
+        _("Enter a number of credits, more than 0, with at most two decimals.")
+
+    def check(value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise refuse(message)
+        try:
+            cents = parse_credits(value, "credits")
+        except InvalidInput:
+            raise refuse(message) from None
+        if cents < 0 and not negative_allowed:
+            raise refuse(message)
+        return Decimal(cents) / 100
+
+    return check
 
 
-Price = Annotated[Decimal | None, *checked(nullable(price_credits), with_null({
-    "type": "number", "exclusiveMinimum": 0, "maximum": int(LARGEST_CREDITS),
+CREDITS_SCHEMA = {"type": "number", "minimum": -int(LARGEST_CREDITS),
+                  "maximum": int(LARGEST_CREDITS), "description": "at most two decimals"}
+Price = Annotated[Decimal | None, *checked(nullable(credits_number(False)), with_null({
+    **CREDITS_SCHEMA, "minimum": 0,
     "description": "credits per unit booked, at most two decimals (null: free)"}))]
+GrantAmount = Annotated[Decimal, *checked(credits_number(True), {
+    **CREDITS_SCHEMA, "description": "credits, at most two decimals; negative: a withdrawal"})]
 
 
 def validate_memo(memo: Any) -> str:
@@ -126,26 +139,33 @@ def set_pole_floor(user: User, value: Any) -> None:
         db.session.add(settings)
 
 
+ENTRIES_PER_PAGE = 50
+
+
 @dataclass
 class Account:
     balance_cents: int
     floor_cents: int
-    entries: list[CreditEntry]
+    entries: list[CreditEntry]  # one page, newest first
+    page: int
     total: int
 
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // ENTRIES_PER_PAGE))
 
-def account(user: User, organisation: Organisation, page: int = 1, per_page: int = 50
-            ) -> Account:
-    """The balance, the floor and one page of entries, newest first."""
+
+def account(user: User, organisation: Organisation, page: int = 1) -> Account:
+    """The balance, the floor and one page of entries."""
     if not can_see_credit_account(user, organisation):
         raise NotAllowed
     of_org = CreditEntry.organisation_id == organisation.id
     entries = db.session.scalars(select(CreditEntry).where(of_org)
                                  .order_by(CreditEntry.at.desc(), CreditEntry.id.desc())
-                                 .limit(per_page).offset((page - 1) * per_page))
+                                 .limit(ENTRIES_PER_PAGE).offset((page - 1) * ENTRIES_PER_PAGE))
     total = db.session.scalar(select(func.count()).select_from(CreditEntry).where(of_org))
     return Account(balance_cents(organisation.id), floor_cents(organisation), list(entries),
-                   total)
+                   page, total)
 
 
 @dataclass

@@ -32,12 +32,14 @@ from sharing.engine.policy import WEEKDAYS
 from sharing.engine.rules import CODES
 from sharing.models import (
     BOOKING_STATUSES,
+    CREDIT_REASONS,
     DELIVERY_MODES,
     PRICE_UNITS,
     RESOURCE_KINDS,
     VISIBILITIES,
 )
 from sharing.services.catalogue import NEW_RESOURCE, ResourceChanges
+from sharing.services.credits import MEMO_LENGTH, GrantAmount
 from sharing.services.quotas import QuotaList
 
 EXTRA_RESOURCES = 20
@@ -137,6 +139,15 @@ class NewClosure(Contract):
     start: Time
     end: Time
     reason: text(200) = ""
+
+
+class AccountPage(Query):
+    page: in_query(digits(1, 100_000)) = Field(None, description="50 entries a page, from 1")
+
+
+class NewGrant(Contract):
+    amount: GrantAmount
+    memo: text(MEMO_LENGTH, required=True)
 
 
 # One body per kind, told apart by `kind`.
@@ -273,6 +284,24 @@ class Quota(Answer):
 
 class Quotas(Answer):
     quotas: list[Quota]
+
+
+class CreditEntry(Answer):
+    id: Id
+    at: UtcTime
+    amount: float = Field(description="credits; negative: a debit")
+    reason: Literal[CREDIT_REASONS]
+    booking_id: Id | None
+    memo: str
+
+
+class Account(Answer):
+    balance: float
+    floor: float = Field(description="the lowest balance its bookings may reach")
+    entries: list[CreditEntry] = Field(description="newest first")
+    page: int
+    pages: int
+    total: int = Field(description="entries in all pages")
 
 
 class Booking(Answer):
