@@ -7,6 +7,7 @@ from sharing.blueprints.auth import bp as auth
 from sharing.blueprints.bookings import bp as bookings
 from sharing.blueprints.catalogue import blueprints as catalogues
 from sharing.blueprints.closures import bp as closures
+from sharing.blueprints.credits import bp as credits
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
 from sharing.blueprints.quotas import bp as quotas
@@ -17,6 +18,7 @@ BLUEPRINTS = [
     account,
     orgs,
     quotas,
+    credits,
     admin,
     *catalogues,
     closures,

@@ -34,13 +34,14 @@ MEMO_LENGTH = 300
 
 
 def parse_credits(value: Any, field: str, allow_zero: bool = False) -> int:
-    """Credits as typed or sent (12, 12.5, "-3.25") to hundredths; InvalidInput if not."""
+    """Credits as typed or sent (12, 12.5, "-3.25", "12,5" as in French) to hundredths;
+    InvalidInput if not."""
     error = InvalidInput({field: [_("Enter a number of credits with at most two decimals, "
                                     "between -1,000,000 and 1,000,000.")]})
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise error
     try:
-        credits = Decimal(str(value).strip())
+        credits = Decimal(str(value).strip().replace(",", ".", 1))
     except InvalidOperation:
         raise error from None
     if not credits.is_finite() or abs(credits) > LARGEST_CREDITS \
