@@ -110,28 +110,26 @@ def statement_csv(slug: str):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@bp.post("/<slug>/grant")
-def grant(slug: str):
+def account_change(slug: str, form_name: str, form, change, done: str):
+    """The coordinator's change to one account from one of its forms; errors beside it."""
     coordinator_only()
     organisation = account_or_404(slug)
-    form = GrantForm()
-    saved, _entry = save_form(form, lambda: credits.grant(current_user, organisation,
-                                                          form.amount.data, form.memo.data))
+    saved, _result = save_form(form, lambda: change(organisation))
     if not saved:
-        return account_page(organisation, grant_form=form, status=FORM_ERROR)
-    flash(_("Credits recorded."), "info")
+        return account_page(organisation, **{form_name: form}, status=FORM_ERROR)
+    flash(done, "info")
     return redirect(url_for(".account", slug=slug))
+
+
+@bp.post("/<slug>/grant")
+def grant(slug: str):
+    form = GrantForm()
+    return account_change(slug, "grant_form", form, lambda organisation: credits.grant(
+        current_user, organisation, form.amount.data, form.memo.data), _("Credits recorded."))
 
 
 @bp.post("/<slug>/floor")
 def floor(slug: str):
-    coordinator_only()
-    organisation = account_or_404(slug)
     form = FloorForm()
-    saved, _result = save_form(form, lambda: credits.set_floor(current_user, organisation,
-                                                               form.floor.data))
-    if not saved:
-        return account_page(organisation, floor_form=form, status=FORM_ERROR)
-    flash(_("The floor is saved."), "info")
-    return redirect(url_for(".account", slug=slug))
-
+    return account_change(slug, "floor_form", form, lambda organisation: credits.set_floor(
+        current_user, organisation, form.floor.data), _("The floor is saved."))
