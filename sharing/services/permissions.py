@@ -210,3 +210,8 @@ def can_manage_credits(user: User | None) -> bool:
 def can_see_credit_account(user: User | None, organisation: Organisation | int) -> bool:
     """An organisation's balance and statements: its members and the coordinator."""
     return is_admin(user) or is_member(user, organisation)
+
+
+def can_see_report_of(user: User | None, organisation: Organisation | int) -> bool:
+    """An organisation's part of the impact report: its members and the coordinator."""
+    return is_admin(user) or is_member(user, organisation)
