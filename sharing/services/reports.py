@@ -102,7 +102,11 @@ class ReportQuery(Contract):
 
 def read_query(args: dict[str, str]) -> ReportQuery:
     """The filters from a query string; empty values are no filter."""
-    query = validate(ReportQuery, {name: value for name, value in args.items() if value})
+    return checked_period(validate(ReportQuery, {name: value for name, value in args.items()
+                                                 if value}))
+
+
+def checked_period(query: ReportQuery) -> ReportQuery:
     if query.end < query.start:
         raise InvalidInput(end=_("The end must come after the start."))
     if (query.end - query.start).days >= LONGEST_PERIOD_DAYS:

@@ -61,5 +61,6 @@ from sharing.blueprints.api import (  # noqa: E402, F401
     me,
     openapi,
     quotas,
+    reports,
     resources,
 )

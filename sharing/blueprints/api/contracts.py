@@ -286,6 +286,70 @@ class Quotas(Answer):
     quotas: list[Quota]
 
 
+class ReportPeriod(Answer):
+    start: str = Field(description="first day, on the sites' clocks")
+    end: str = Field(description="last day, included")
+
+
+class DefaultOpening(Answer):
+    hours: str
+    resources: int = Field(description="resources without opening hours, counted as open "
+                                       "these hours")
+
+
+class ImpactTotals(Answer):
+    hours: float = Field(description="confirmed bookings, the part inside the period")
+    cross_org_hours: float = Field(description="booked by another organisation than the owner")
+    cross_org_share: float | None
+    occupancy: float | None = Field(description="unit-hours booked over unit-hours open")
+    organisations_served: int
+    credits_circulated: float
+    cancellations: int
+    late_cancellations: int = Field(description="after the free-cancellation deadline")
+
+
+class ResourceImpact(Answer):
+    id: Id
+    name: str
+    kind: Literal[RESOURCE_KINDS]
+    owner_organisation_id: Id
+    hours: float
+    cross_org_hours: float
+    organisations: int = Field(description="distinct organisations that booked it")
+    open_hours: float
+    occupancy: float | None
+
+
+class OrganisationImpact(Answer):
+    id: Id
+    name: str
+    hours: float
+    cross_org_hours: float
+    staff_hours: float = Field(description="staff time and expertise booked")
+    sessions: int
+    staff_share: float | None = Field(description="of all staff and expertise hours")
+    staff_cost: float | None = Field(description="staff hours times hourly_cost, if given")
+    credits_paid: float
+    cancellations: int
+    late_cancellations: int
+
+
+class MonthImpact(Answer):
+    month: str
+    hours: float
+    cross_org_hours: float
+
+
+class ImpactReport(Answer):
+    period: ReportPeriod
+    organisation_id: Id | None = Field(description="the organisation whose part this is")
+    default_opening_hours: DefaultOpening
+    totals: ImpactTotals
+    by_resource: list[ResourceImpact]
+    by_organisation: list[OrganisationImpact]
+    by_month: list[MonthImpact]
+
+
 class CreditEntry(Answer):
     id: Id
     at: UtcTime
