@@ -1,6 +1,8 @@
 """Impact reports against figures computed by hand: March 2027 in Paris, with a booking
 straddling each edge of the period and one across the night the clocks go forward."""
 
+import csv
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -135,3 +137,37 @@ def test_the_api_answers_the_report_shape(client, pole):
         f"/reports/impact?start=2027-03-01&end=2027-03-31&organisation={scene.booker.id}"
     ).status_code == 403
     assert Api(client, admin).get("/reports/impact?start=2027-03-01").status_code == 422
+
+
+def test_the_page_shows_charts_with_their_tables(client, login, pole):
+    scene, _, admin, _ = pole
+    login(admin)
+    page = client.get("/reports/?start=2027-03-01&end=2027-03-31").text
+    assert page.count("<svg") == 3 and page.count("<table") == 3
+    assert "Diagnostic énergie" in page and "08:00-20:00" in page
+    summary = client.get("/reports/summary?start=2027-03-01&end=2027-03-31").text
+    assert "Pôle territorial" in summary and "2027-03-31" in summary and "<svg" in summary
+
+
+def test_the_csv_has_one_block_per_part(client, login, pole):
+    scene, _, admin, _ = pole
+    login(admin)
+    response = client.get("/reports/impact.csv?start=2027-03-01&end=2027-03-31")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[1] == ["period", "2027-03-01", "2027-03-31"]
+    headers = [row for row in rows if row[0] == "section"]
+    assert [h[1] for h in headers[1:]] == ["hours", "id", "id", "month"]
+    totals = rows[rows.index(headers[1]) + 1]
+    assert dict(zip(headers[1], totals, strict=True))["cross_org_hours"] == "5.0"
+    assert ["by_month", "2027-03", "10.0", "5.0"] in rows
+
+
+def test_pages_refuse_what_the_viewer_may_not_see_and_bad_periods(client, login, pole):
+    scene, _, _, outsider = pole
+    login(outsider)
+    assert client.get(f"/reports/?organisation={scene.booker.id}").status_code == 403
+    login(scene.member)
+    response = client.get("/reports/?start=2027-03-31&end=2027-03-01")
+    assert response.status_code == 422 and 'id="end-error"' in response.text
+    assert client.get("/reports/impact.csv?start=x&end=2027-03-01").status_code == 422

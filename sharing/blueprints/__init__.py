@@ -11,6 +11,7 @@ from sharing.blueprints.credits import bp as credits
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
 from sharing.blueprints.quotas import bp as quotas
+from sharing.blueprints.reports import bp as reports
 
 BLUEPRINTS = [
     main,
@@ -19,6 +20,7 @@ BLUEPRINTS = [
     orgs,
     quotas,
     credits,
+    reports,
     admin,
     *catalogues,
     closures,

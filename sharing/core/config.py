@@ -19,6 +19,8 @@ DEFAULTS = {
     "DEFAULT_TIMEZONE": "Europe/Paris",
     # Where users reach the application: every link sent out is built from it.
     "BASE_URL": "http://localhost:5000",
+    # The pole's name, at the top of the impact summary given to funders.
+    "POLE_NAME": "Pôle territorial de coopération économique",
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,
