@@ -471,6 +471,8 @@ class CreditEntry(db.Model):
             " OR (reason <> 'grant' AND booking_id IS NOT NULL)", name="credit_entry_named"),
         # covering: balances and statements read this index only
         Index("ix_credit_entry_organisation_at", "organisation_id", "at", "amount_cents"),
+        # the credits that circulated over a report's period
+        Index("ix_credit_entry_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

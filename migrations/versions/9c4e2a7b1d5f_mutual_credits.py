@@ -75,6 +75,7 @@ def upgrade():
         batch_op.create_index('ix_credit_entry_booking_id', ['booking_id'], unique=False)
         batch_op.create_index('ix_credit_entry_organisation_at',
                               ['organisation_id', 'at', 'amount_cents'], unique=False)
+        batch_op.create_index('ix_credit_entry_at', ['at'], unique=False)
     sqlite = op.get_bind().dialect.name == 'sqlite'
     for statement in APPEND_ONLY_SQLITE if sqlite else APPEND_ONLY_POSTGRESQL:
         op.execute(statement)
