@@ -5,22 +5,42 @@ from pathlib import Path
 
 from flask import Flask
 
-from sharing.core.config import load_config
+from sharing.core.config import load_config, require_base_url
 from sharing.core.extensions import babel, csrf, db, login_manager, migrate
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+
+
+def is_installed() -> bool:
+    """Installed from a wheel (the assets inside the package) rather than run from a checkout."""
+    return (PACKAGE / "templates").is_dir()
+
+
+def instance_path() -> str | None:
+    """`SHARING_INSTANCE_PATH`, else `instance/` in a checkout, else Flask's own choice
+    for an installed package (`<venv>/var/sharing-instance`)."""
+    default = None if is_installed() else str(ROOT / "instance")
+    return os.environ.get("SHARING_INSTANCE_PATH", default)
+
+
+def asset_dir(name: str) -> str:
+    """templates/, static/ or migrations/: at the top of a checkout, inside the package
+    once installed from a wheel (see pyproject.toml)."""
+    return str((PACKAGE if is_installed() else ROOT) / name)
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=os.environ.get("SHARING_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_path=instance_path(),
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=asset_dir("templates"),
+        static_folder=asset_dir("static"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, config)
+    require_base_url(app)
     init_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -28,14 +48,17 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def init_extensions(app: Flask) -> None:
-    from sharing.core import database, errors, i18n
+    from sharing.core import database, errors, i18n, limits, observability, security
     from sharing.services import accounts  # noqa: F401  (registers the user loader)
 
+    observability.init_app(app)
+    security.init_app(app)
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=asset_dir("migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limits.init_app(app)
     i18n.init_app(app, babel)
     errors.init_app(app)
 

@@ -6,8 +6,10 @@ exits non-zero with the reason on stderr, having written nothing. Outside a requ
 messages are in the first of the configured `LANGUAGES`.
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
@@ -16,7 +18,14 @@ from flask_babel import gettext as _
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.models import ROLES, Organisation, User
-from sharing.services import accounts, api_tokens, demo, organisations
+from sharing.services import (
+    accounts,
+    api_tokens,
+    backup,
+    demo,
+    organisations,
+    personal_data,
+)
 
 
 @contextmanager
@@ -119,6 +128,29 @@ def create_token(email: str, name: str) -> None:
     report(f"API token for {email}; it is shown only this once:", raw)
 
 
+person_commands = AppGroup("person", help="Personal data (GDPR): export, anonymise.")
+
+
+@person_commands.command("export")
+@click.argument("email")
+def export_person(email: str) -> None:
+    """Print, as JSON, everything held about the user with the address EMAIL."""
+    data = personal_data.export_person(user_with_email(email))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@person_commands.command("anonymise")
+@click.argument("email")
+@click.confirmation_option(prompt="Erase this person's name, address, sign-in and notes "
+                                  "for good?")
+def anonymise_person(email: str) -> None:
+    """Anonymise the user with the address EMAIL, who left; prints their id."""
+    with saving():
+        user = user_with_email(email)
+        personal_data.anonymise_person(user)
+    report(f"Anonymised {email}.", user.id)
+
+
 @click.command("demo")
 @with_appcontext
 def load_demo() -> None:
@@ -128,4 +160,15 @@ def load_demo() -> None:
     click.echo(report)
 
 
-COMMANDS = [site_commands, org_commands, user_commands, token_commands, load_demo]
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def take_backup(path: Path) -> None:
+    """Copy the live SQLite database to PATH, consistent while servers write; prints PATH."""
+    with saving():
+        written = backup.backup_sqlite(path)
+    report(f"Backed up {db.engine.url.database}.", written)
+
+
+COMMANDS = [site_commands, org_commands, user_commands, token_commands, person_commands,
+            load_demo, take_backup]

@@ -21,6 +21,9 @@ from sharing import create_app
 from sharing.core.extensions import db
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User
 
+# Shared fixtures: a real SMTP server (`inbox`, `smtp_port`).
+pytest_plugins = ["mail_helpers"]
+
 DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "correct horse battery"
 
@@ -152,7 +155,7 @@ def login(client):
 
     def sign_in(user: User):
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 

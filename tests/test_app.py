@@ -16,6 +16,7 @@ def test_config_precedence(tmp_path, monkeypatch):
         "INVITATION_DAYS = 3\n"
     )
     monkeypatch.setenv("SHARING_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("SHARING_BASE_URL", "https://pole.example.org")
     monkeypatch.setenv("SHARING_MAIL_SERVER", "from-env")
     monkeypatch.setenv("SHARING_DATABASE_URL", "sqlite:///from-env")
     monkeypatch.setenv("SHARING_INVITATION_DAYS", "5")
@@ -29,6 +30,7 @@ def test_config_precedence(tmp_path, monkeypatch):
 
 def test_secret_key_generated_once_into_instance(tmp_path, monkeypatch):
     monkeypatch.setenv("SHARING_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.setenv("SHARING_BASE_URL", "https://pole.example.org")
     monkeypatch.delenv("SHARING_SECRET_KEY", raising=False)
     first = create_app().config["SECRET_KEY"]
     second = create_app().config["SECRET_KEY"]
@@ -39,6 +41,7 @@ def test_secret_key_generated_once_into_instance(tmp_path, monkeypatch):
 
 def test_default_database_is_sqlite_in_instance_with_wal(tmp_path, monkeypatch):
     monkeypatch.setenv("SHARING_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.setenv("SHARING_BASE_URL", "https://pole.example.org")
     monkeypatch.delenv("SHARING_DATABASE_URL", raising=False)
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("inst/sharing.sqlite3")

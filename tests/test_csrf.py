@@ -98,7 +98,8 @@ def test_no_page_answers_500_to_garbage(app, client, login, scene, with_nul):
     app.config["WTF_CSRF_ENABLED"] = False
     garbage = {name: "a\x00b" if with_nul else "9" * 30 for name in FIELD_NAMES}
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith(("/api/", "/static/")):
+        # /readyz rightly answers 503 here: create_all() leaves no migration version.
+        if rule.rule.startswith(("/api/", "/static/")) or rule.endpoint == "health.readyz":
             continue
         values = {name: GARBAGE_IDS.get(type(conv), "x\x00" if with_nul else "x")
                   for name, conv in rule._converters.items()}

@@ -31,7 +31,7 @@ def test_signing_in_does_not_wait_for_the_write_lock(client, claire, locked_by_a
     response = client.post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 302
     with client.session_transaction() as session:
-        assert session["_user_id"] == str(user_id)
+        assert session["_user_id"] == f"{user_id}.0"
 
 
 def test_pages_read_while_another_server_writes(client, claire, login,

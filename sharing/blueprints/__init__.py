@@ -8,6 +8,7 @@ from sharing.blueprints.bookings import bp as bookings
 from sharing.blueprints.catalogue import blueprints as catalogues
 from sharing.blueprints.closures import bp as closures
 from sharing.blueprints.credits import bp as credits
+from sharing.blueprints.health import bp as health
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
 from sharing.blueprints.quotas import bp as quotas
@@ -26,4 +27,5 @@ BLUEPRINTS = [
     closures,
     bookings,
     api,
+    health,
 ]

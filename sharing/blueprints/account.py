@@ -2,7 +2,8 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_babel import ngettext
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 
 from sharing.blueprints.lookups import signed_in_only
@@ -10,8 +11,13 @@ from sharing.core.extensions import db
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import ApiTokenForm, ChangePasswordForm, ProfileForm
 from sharing.models import ApiToken
-from sharing.services.accounts import change_password, update_profile
-from sharing.services.api_tokens import create_api_token, get_api_tokens, revoke_api_token
+from sharing.services.accounts import change_password, end_all_sessions, update_profile
+from sharing.services.api_tokens import (
+    create_api_token,
+    get_api_tokens,
+    revoke_all_api_tokens,
+    revoke_api_token,
+)
 
 # Every page here is about the signed-in person.
 bp = signed_in_only(Blueprint("account", __name__, url_prefix="/account"))
@@ -53,9 +59,33 @@ def profile():
 @bp.post("/password")
 def password():
     form = ChangePasswordForm(prefix="password")
-    return save_section("password_form", form, lambda: change_password(
-        current_user, form.current_password.data, form.new_password.data),
-        _("Your password is changed."))
+    user = current_user._get_current_object()
+    response = save_section("password_form", form, lambda: change_password(
+        user, form.current_password.data, form.new_password.data),
+        _("Your password is changed. Your other sessions are signed out."))
+    login_user(user)  # this browser stays signed in, under the new session version
+    return response
+
+
+@bp.post("/sessions/end")
+def end_sessions():
+    """Sign out everywhere, this browser included."""
+    if ActionForm().validate_on_submit():
+        end_all_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        flash(_("You are signed out everywhere, here too."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/tokens/revoke-all")
+def revoke_all_tokens():
+    if ActionForm().validate_on_submit():
+        count = revoke_all_api_tokens(current_user)
+        db.session.commit()
+        flash(ngettext("%(num)d token no longer works.", "%(num)d tokens no longer work.",
+                       count), "info")
+    return redirect(url_for("account.index"))
 
 
 @bp.post("/tokens")

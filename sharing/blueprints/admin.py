@@ -1,13 +1,13 @@
-"""The coordinator's administration: sites and member organisations."""
+"""The coordinator's administration: sites, member organisations, people's personal data."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from sharing.core.extensions import db
 from sharing.forms import ROW_ID, ActionForm, form_status, save_form
-from sharing.forms.admin import OrganisationForm, SiteForm
+from sharing.forms.admin import AnonymiseForm, OrganisationForm, SiteForm
 from sharing.models import Organisation, Resource, Site, User
 from sharing.services.organisations import (
     create_organisation,
@@ -18,7 +18,17 @@ from sharing.services.organisations import (
     update_organisation,
     update_site,
 )
-from sharing.services.permissions import can_manage_organisations, can_manage_sites
+from sharing.services.permissions import (
+    can_manage_organisations,
+    can_manage_personal_data,
+    can_manage_sites,
+)
+from sharing.services.personal_data import (
+    anonymise_person,
+    export_person,
+    get_people,
+    is_anonymised,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -119,3 +129,37 @@ def switch_organisation(organisation_id: int, active: bool):
     else:
         flash(_("%(name)s is deactivated; its data is kept.", name=organisation.name), "info")
     return redirect(url_for("admin.organisations"))
+
+
+def person_or_404(user_id: int) -> User:
+    if not can_manage_personal_data(current_user):
+        abort(403)
+    return db.get_or_404(User, user_id)
+
+
+@bp.get("/people/")
+def people():
+    if not can_manage_personal_data(current_user):
+        abort(403)
+    return render_template("admin/people.html", people=get_people(),
+                           is_anonymised=is_anonymised)
+
+
+@bp.get(f"/people/<{ROW_ID}:user_id>/export")
+def export_person_data(user_id: int):
+    person = person_or_404(user_id)
+    response = jsonify(export_person(person))
+    response.headers["Content-Disposition"] = f'attachment; filename="person-{person.id}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route(f"/people/<{ROW_ID}:user_id>/anonymise", methods=["GET", "POST"])
+def anonymise(user_id: int):
+    person = person_or_404(user_id)
+    name, form = person.display_name, AnonymiseForm()
+    saved, _none = save_form(form, lambda: anonymise_person(person, current_user))
+    if saved:
+        flash(_("%(name)s is anonymised.", name=name), "info")
+        return redirect(url_for("admin.people"))
+    return render_template("admin/anonymise.html", form=form, person=person), form_status(form)

@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from sharing.core.database import reads_only
 from sharing.core.extensions import db, login_manager
+from sharing.core.limits import account_link_limit, sign_in_limit
 from sharing.forms import ActionForm, form_status, save_form
 from sharing.forms.accounts import ForgotPasswordForm, JoinForm, LoginForm, NewPasswordForm
 from sharing.services.accounts import (
@@ -49,6 +50,7 @@ def unusable_link(error: UnusableLink):
 
 @bp.route("/login", methods=["GET", "POST"])
 @reads_only
+@sign_in_limit
 def login():
     form = LoginForm()
     target = safe_next(request.args.get("next"))
@@ -70,6 +72,7 @@ def logout():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@account_link_limit
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -82,6 +85,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+@account_link_limit
 def reset_password_page(token: str):
     user = get_reset_token_user(token)
     form = NewPasswordForm()
@@ -94,6 +98,7 @@ def reset_password_page(token: str):
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
+@account_link_limit
 def invitation(token: str):
     invite = get_invitation(token)
     signed_in_elsewhere = (current_user.is_authenticated

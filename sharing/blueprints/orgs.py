@@ -12,6 +12,7 @@ from sharing.blueprints.lookups import (
     signed_in_only,
 )
 from sharing.core.extensions import db
+from sharing.core.limits import account_link_limit
 from sharing.core.validation import InvalidInput
 from sharing.engine.credits import balance_cents, format_credits
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
@@ -77,6 +78,7 @@ def apply(change: Callable[[], None]) -> bool:
 
 
 @bp.post("/<slug>/invite")
+@account_link_limit  # each invitation sends a mail
 def invite(slug: str):
     organisation = managed_members_or_403(find_organisation_by_slug(slug))
     form = InviteForm()

@@ -6,7 +6,9 @@ The `config` mapping given to `create_app` (tests) has the last word.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import click
 from flask import Flask
 
 DEFAULTS = {
@@ -17,29 +19,53 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "LANGUAGES": ["fr", "en"],
     "DEFAULT_TIMEZONE": "Europe/Paris",
-    # Where users reach the application: every link sent out is built from it.
-    "BASE_URL": "http://localhost:5000",
     # The pole's name, at the top of the impact summary given to funders.
     "POLE_NAME": "Pôle territorial de coopération économique",
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,
     "MAIL_USERNAME": None,
-    "MAIL_PASSWORD": None,
+    # bandit takes these three for passwords: an empty setting, a duration, a rate.
+    "MAIL_PASSWORD": None,  # nosec B105
     "MAIL_DEFAULT_SENDER": "sharing@localhost",
     "INVITATION_DAYS": 7,
-    "PASSWORD_RESET_HOURS": 24,
+    "PASSWORD_RESET_HOURS": 24,  # nosec B105
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Rate limits (Flask-Limiter syntax), per client address. Several servers must share
+    # their counts: set RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379).
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_SIGN_IN": "10 per minute; 100 per hour",
+    "RATELIMIT_ACCOUNT_LINKS": "10 per minute; 50 per hour",
+    "RATELIMIT_TOKEN_FAILURES": "20 per minute; 200 per hour",  # nosec B105
+    # Wrong passwords in a row before an account is locked; the lock then doubles.
+    "LOCKOUT_THRESHOLD": 5,
+    "LOCKOUT_FIRST_MINUTES": 1,
+    "LOCKOUT_MAX_MINUTES": 24 * 60,
+    # How many reverse proxies stand in front (X-Forwarded-For/-Proto are read from them).
+    "PROXY_COUNT": 0,
+    "LOG_FORMAT": "text",
 }
 
+# Where users reach the application: every link sent out is built from it. Outside debug
+# and testing, it must be configured (see `require_base_url`).
+DEFAULT_BASE_URL = "http://localhost:5000"
+# PostgreSQL connections may be cut (restart, failover, idle timeouts): test each one
+# before use, and renew it before servers or firewalls drop it silently.
+POSTGRESQL_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 1800}
+
+SECURE_COOKIE_KEYS = ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
 # Short names accepted in instance/config.py and the environment.
 ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:
+    # Flask's defaults hold SESSION_COOKIE_SECURE = False: drop it, so that only a value
+    # configured below counts and production cookies are Secure otherwise.
+    for key in SECURE_COOKIE_KEYS:
+        app.config.pop(key, None)
     app.config.update(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("SHARING")
@@ -51,9 +77,44 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", default_database_url(app))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app)
-    if not app.debug and not app.testing:
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
-        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    configure_base_url(app)
+    for key in SECURE_COOKIE_KEYS:
+        app.config.setdefault(key, is_production(app))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", POSTGRESQL_ENGINE_OPTIONS)
+
+
+def is_production(app: Flask) -> bool:
+    return not app.debug and not app.testing
+
+
+def configure_base_url(app: Flask) -> None:
+    """BASE_URL, and the Host headers accepted (TRUSTED_HOSTS): BASE_URL's host by default
+    outside debug and testing, so that a forged Host is refused with 400."""
+    app.config["BASE_URL_IS_SET"] = "BASE_URL" in app.config
+    app.config.setdefault("BASE_URL", DEFAULT_BASE_URL)
+    if is_production(app) and not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["BASE_URL"]).hostname]
+
+
+def require_base_url(app: Flask) -> None:
+    """Refuse to serve production traffic with the default BASE_URL: links mailed out
+    would point at localhost.
+
+    The `flask` commands that serve nothing (`db upgrade`, `demo`, `user create`…) still
+    start, so that an installation can be prepared before BASE_URL is known; `flask run`
+    and WSGI servers (gunicorn) are refused outside debug and testing.
+    """
+    if is_production(app) and serves_requests() and not app.config["BASE_URL_IS_SET"]:
+        raise RuntimeError("Set BASE_URL (e.g. SHARING_BASE_URL=https://pole.example.org): "
+                           "every link sent out is built from it.")
+
+
+def serves_requests() -> bool:
+    """False while the `flask` command line loads the application for a command other
+    than `run`."""
+    command = click.get_current_context(silent=True)
+    return command is None or command.info_name == "run"
 
 
 def default_database_url(app: Flask) -> str:

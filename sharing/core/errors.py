@@ -1,6 +1,7 @@
 """Error pages for people and JSON errors for the API, never a bare 500 for bad input."""
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 
@@ -15,6 +16,9 @@ def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
         response.headers.extend(
             (name, value) for name, value in error.get_headers() if name != "Content-Type")
         return response, error.code
+    if request_ctx.url_adapter is None:
+        # A Host outside TRUSTED_HOSTS: no URL can be built, so no page; say it plainly.
+        return Response(f"{error.code} {error.name}\n", mimetype="text/plain"), error.code
     return render_template("error.html", error=error), error.code
 
 

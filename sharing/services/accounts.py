@@ -15,6 +15,7 @@ from sharing.core.mail import send_mail
 from sharing.core.urls import external_url
 from sharing.core.validation import InvalidInput
 from sharing.models import LOCALES, ROLES, AccountToken, Organisation, User
+from sharing.services.api_tokens import revoke_all_api_tokens
 from sharing.services.organisations import add_member, is_valid_timezone
 from sharing.services.permissions import is_member
 from sharing.services.tokens import (
@@ -37,12 +38,32 @@ def find_user_by_email(email: str) -> User | None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """The user a session or remember cookie names (`User.get_id`): `<id>.<version>`.
+
+    A cookie made before the user's sessions were ended carries an older version, and
+    one made before versions existed none: both sign nobody in. A deactivated account
+    loses its open sessions too.
+    """
+    user_id, _dot, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
         return None
     user = db.session.get(User, int(user_id))
-    # A deactivated account loses its open sessions too.
-    return user if user and user.active else None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign the user out of every browser (the caller commits)."""
+    user.session_version += 1
+
+
+def set_user_active(user: User, active: bool) -> None:
+    """Deactivating closes the account's sessions at once (the caller commits)."""
+    user.active = active
+    if not active:
+        end_all_sessions(user)
 
 
 def check_email(email: str) -> str:
@@ -88,15 +109,56 @@ def _decoy_hash() -> str:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this address and password; None says nothing about which failed."""
+    """The active user with this address and password; None says nothing about which failed.
+
+    A locked account (too many wrong passwords) is refused even with the right one, in
+    the same words, so that the answer reveals neither the address nor the lock. Commits
+    the count of failures.
+    """
     user = find_user_by_email(email)
     if user is None:
         # Spend the time a real check costs, so response times reveal no addresses.
         check_password_hash(_decoy_hash(), password)
         return None
-    if not user.check_password(password) or not user.active:
+    right = user.check_password(password)
+    if is_locked(user) or not user.active:
         return None
+    if not right:
+        record_failed_login(user)
+        return None
+    if user.failed_logins:
+        with write_transaction():
+            user.failed_logins, user.locked_until = 0, None
     return user
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def record_failed_login(user: User) -> None:
+    """Count the failure; from the threshold on, lock the account for twice as long as the
+    time before, and tell its owner the first time."""
+    config = current_app.config
+    with write_transaction():
+        db.session.refresh(user, with_for_update=True)
+        user.failed_logins += 1
+        beyond = user.failed_logins - config["LOCKOUT_THRESHOLD"]
+        if beyond < 0:
+            return
+        minutes = min(config["LOCKOUT_FIRST_MINUTES"] * 2 ** min(beyond, 20),
+                      config["LOCKOUT_MAX_MINUTES"])
+        user.locked_until = utcnow() + timedelta(minutes=minutes)
+        if beyond == 0:
+            tell_owner_of_lockout(user, minutes)
+
+
+def tell_owner_of_lockout(user: User, minutes: int) -> None:
+    link = external_url("auth.forgot_password")
+    with force_locale(user.locale):
+        send_mail(user.email, _("Your account is locked for a while"),
+                  render_template("mail/lockout.txt", user=user, minutes=minutes,
+                                  attempts=user.failed_logins, link=link))
 
 
 def update_profile(user: User, name: str, locale: str, timezone: str) -> None:
@@ -119,6 +181,7 @@ def change_password(user: User, current: str, new: str) -> None:
         raise InvalidInput(current_password=_("This is not your current password."))
     check_new_password(new, "new_password")
     user.set_password(new)
+    end_all_sessions(user)
 
 
 def request_password_reset(email: str) -> None:
@@ -151,8 +214,17 @@ def reset_password(raw: str, password: str) -> User:
         token = get_usable_account_token("reset", raw)
         consume_account_token(token)
         withdraw_account_tokens("reset", token.user)
-        token.user.set_password(password)
+        start_afresh(token.user, password)
     return token.user
+
+
+def start_afresh(user: User, password: str) -> None:
+    """After a reset, whoever knew the old password keeps nothing: not a session, not an
+    API token, not a lock."""
+    user.set_password(password)
+    end_all_sessions(user)
+    revoke_all_api_tokens(user)
+    user.failed_logins, user.locked_until = 0, None
 
 
 def invite_to_organisation(organisation: Organisation, email: str, role: str,

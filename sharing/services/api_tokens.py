@@ -73,3 +73,11 @@ def revoke_api_token(token: ApiToken) -> None:
     """Stop the token working; the row stays as a record (the caller commits)."""
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+
+
+def revoke_all_api_tokens(user: User) -> int:
+    """Stop every live token of the user (the caller commits); how many there were."""
+    revoked = db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    return revoked.rowcount

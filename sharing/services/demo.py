@@ -20,7 +20,8 @@ from sharing.core.extensions import db
 from sharing.models import Booking, Organisation, Resource, Site, User
 from sharing.services import accounts, catalogue, organisations
 
-PASSWORD = "partage-demo"
+# Published in the README on purpose: the demo pole is for trying the application out.
+PASSWORD = "partage-demo"  # nosec B105
 TIMEZONE = "Europe/Paris"
 WEEKS = 3
 T = TypeVar("T")

@@ -43,6 +43,11 @@ def can_manage_organisations(user: User | None) -> bool:
     return is_admin(user)
 
 
+def can_manage_personal_data(user: User | None) -> bool:
+    """Exporting and anonymising people: the coordinator, for the whole pole."""
+    return is_admin(user)
+
+
 def can_manage(user: User | None, organisation: Organisation | int) -> bool:
     """Manage an organisation's members, resources, quotas and approvals."""
     return is_admin(user) or is_manager(user, organisation)

@@ -15,11 +15,13 @@ from werkzeug.exceptions import Unauthorized
 
 from sharing.blueprints.api.operations import OPERATIONS, has_nul
 from sharing.core.extensions import csrf, db
+from sharing.core.limits import token_failure_limit
 from sharing.core.validation import InvalidInput
 from sharing.services.api_tokens import find_user_by_api_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a cross-site form to ride on
+token_failure_limit(401)(bp)  # guessing tokens: every 401 counts
 
 
 def is_public(endpoint: str | None) -> bool:
