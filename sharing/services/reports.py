@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from flask_babel import gettext as _
 from pydantic import ConfigDict
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import contains_eager
 
 from sharing.core.contracts import Contract, checked, choice, refuse, row_id, validate
@@ -168,13 +168,13 @@ def months_of(query: ReportQuery, tz_name: str) -> list[Month]:
     return months
 
 
-def months_table(months: list[Month], lookback: timedelta):
-    """SQL: the months, and from when a booking may start and still reach into each."""
+def boundaries_table(months: list[Month], lookback: timedelta):
+    """SQL: the ends of the period's months but the last, and from when a booking may start
+    and still run past each."""
     return union_all(*[select(literal(m.index).label("idx"),
-                              literal(m.start - lookback, UTCDateTime).label("m_from"),
-                              literal(m.start, UTCDateTime).label("m_start"),
-                              literal(m.end, UTCDateTime).label("m_end")) for m in months]
-                     ).cte("months")
+                              literal(m.end - lookback, UTCDateTime).label("b_from"),
+                              literal(m.end, UTCDateTime).label("b_at")) for m in months[:-1]]
+                     ).cte("boundaries")
 
 
 def in_scope(query: ReportQuery, organisation_id: int | None, tz_name: str) -> list:
@@ -209,29 +209,63 @@ def period_rows(query, organisation_id, tz_name, start: datetime, end: datetime)
                                                  Booking.organisation_id)).all()
 
 
-def hours_rows(query, organisation_id, tz_name, months, *groups):
-    """(month, *groups) → seconds, unit-seconds, sessions started in it."""
-    # Each month reads its own range of the start-time index: no booking read twelve times.
-    table = months_table(months, longest_occupancy())
-    seconds = seconds_between(later(Booking.starts_at, table.c.m_start),
-                              earlier(Booking.ends_at, table.c.m_end))
-    statement = select(
-        table.c.idx, *groups, func.sum(seconds),
-        func.sum(seconds * Booking.quantity),
-        func.sum(case((Booking.starts_at >= table.c.m_start, 1), else_=0)),
-    ).select_from(table).join(Booking, and_(
-        Booking.starts_at >= table.c.m_from, Booking.starts_at < table.c.m_end,
-        Booking.ends_at > table.c.m_start))
+def start_month(months: list[Month]):
+    """SQL: the index of the month a booking starts in (the first, if before the period)."""
+    if len(months) == 1:
+        return literal(0)
+    return case(*[(Booking.starts_at < literal(m.end, UTCDateTime), m.index)
+                  for m in months[:-1]], else_=months[-1].index)
+
+
+def month_rows(query, organisation_id, tz_name, months, shared):
+    """(month it starts in, shared) → seconds inside the period: one pass, no join."""
+    start, end = months[0].start, months[-1].end
+    seconds = seconds_between(later(Booking.starts_at, literal(start, UTCDateTime)),
+                              earlier(Booking.ends_at, literal(end, UTCDateTime)))
+    bucket, shared = start_month(months).label("start_month"), shared.label("shared")
+    statement = select(bucket, shared, func.sum(seconds)).select_from(Booking)
+    statement = scoped(statement, query, organisation_id, tz_name).where(
+        Booking.status == "confirmed", Booking.starts_at >= start - longest_occupancy(),
+        Booking.starts_at < end, Booking.ends_at > start)
+    return db.session.execute(statement.group_by(bucket, shared)).all()
+
+
+def overflow_rows(query, organisation_id, tz_name, months, shared):
+    """(month, shared) → seconds of bookings running past the month's end, after it (within
+    the period): what its start month counted for the months after. Each end reads only
+    the short range of bookings that can still be running then."""
+    if len(months) < 2:
+        return []
+    table = boundaries_table(months, longest_occupancy())
+    seconds = seconds_between(table.c.b_at, earlier(Booking.ends_at,
+                                                    literal(months[-1].end, UTCDateTime)))
+    shared = shared.label("shared")
+    statement = select(table.c.idx, shared, func.sum(seconds)).select_from(table).join(
+        Booking, and_(Booking.starts_at >= table.c.b_from, Booking.starts_at < table.c.b_at,
+                      Booking.ends_at > table.c.b_at))
     statement = scoped(statement, query, organisation_id, tz_name).where(
         Booking.status == "confirmed")
-    return db.session.execute(statement.group_by(table.c.idx, *groups)).all()
+    return db.session.execute(statement.group_by(table.c.idx, shared)).all()
+
+
+def month_seconds(query, organisation_id, tz_name, months) -> dict[tuple[int, bool], float]:
+    """(month, shared) → seconds inside it: counted by start month, then what ran past each
+    month's end moved into the next (a month-long booking moves on again)."""
+    shared = Booking.organisation_id != Resource.owner_organisation_id
+    totals: dict[tuple[int, bool], float] = defaultdict(float)
+    for idx, cross, seconds in month_rows(query, organisation_id, tz_name, months, shared):
+        totals[idx, bool(cross)] += float(seconds)
+    for idx, cross, seconds in overflow_rows(query, organisation_id, tz_name, months, shared):
+        totals[idx, bool(cross)] -= float(seconds)
+        totals[idx + 1, bool(cross)] += float(seconds)
+    return totals
 
 
 def late_cancellation():
     """SQL: the booking was cancelled after its free-cancellation deadline."""
     if is_postgresql():
-        deadline = Booking.starts_at - func.make_interval(
-            0, 0, 0, 0, 0, Resource.free_cancellation_minutes)
+        deadline = Booking.starts_at - Resource.free_cancellation_minutes * literal_column(
+            "interval '1 minute'")
         return Booking.decided_at > deadline
     return func.julianday(Booking.decided_at) > func.julianday(Booking.starts_at) \
         - Resource.free_cancellation_minutes / 1440.0
@@ -360,11 +394,9 @@ def tally(query: ReportQuery, organisation_id: int | None) -> Tallies:
             for group in (tallies.total, tallies.resources[resource_id],
                           tallies.organisations[org_id]):
                 group.add(*facts)
-        shared = Booking.organisation_id != Resource.owner_organisation_id
-        for idx, cross, seconds, unit_seconds, _sessions in hours_rows(
-                query, organisation_id, tz_name, months, shared):
-            tallies.months[months[idx].label].add(round(seconds), round(unit_seconds), 0,
-                                                  bool(cross), False, None)
+        for (idx, cross), seconds in month_seconds(query, organisation_id, tz_name,
+                                                   months).items():
+            tallies.months[months[idx].label].add(round(seconds), 0, 0, cross, False, None)
         for org_id, count, late in cancellation_rows(query, organisation_id, tz_name, months):
             before = tallies.cancellations.get(org_id, (0, 0))
             tallies.cancellations[org_id] = (before[0] + count, before[1] + (late or 0))
