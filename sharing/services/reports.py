@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from flask_babel import gettext as _
 from pydantic import ConfigDict
-from sqlalchemy import and_, case, func, literal, literal_column, select, union_all
+from sqlalchemy import case, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import contains_eager
 
 from sharing.core.contracts import Contract, checked, choice, refuse, row_id, validate
@@ -168,15 +168,6 @@ def months_of(query: ReportQuery, tz_name: str) -> list[Month]:
     return months
 
 
-def boundaries_table(months: list[Month], lookback: timedelta):
-    """SQL: the ends of the period's months but the last, and from when a booking may start
-    and still run past each."""
-    return union_all(*[select(literal(m.index).label("idx"),
-                              literal(m.end - lookback, UTCDateTime).label("b_from"),
-                              literal(m.end, UTCDateTime).label("b_at")) for m in months[:-1]]
-                     ).cte("boundaries")
-
-
 def in_scope(query: ReportQuery, organisation_id: int | None, tz_name: str) -> list:
     """SQL conditions on the booking's resource and organisation (joined by the caller)."""
     conditions = [Site.timezone == tz_name]
@@ -233,19 +224,18 @@ def month_rows(query, organisation_id, tz_name, months, shared):
 def overflow_rows(query, organisation_id, tz_name, months, shared):
     """(month, shared) → seconds of bookings running past the month's end, after it (within
     the period): what its start month counted for the months after. Each end reads only
-    the short range of bookings that can still be running then."""
-    if len(months) < 2:
-        return []
-    table = boundaries_table(months, longest_occupancy())
-    seconds = seconds_between(table.c.b_at, earlier(Booking.ends_at,
-                                                    literal(months[-1].end, UTCDateTime)))
+    the short range of the start-time index of bookings that can still be running then."""
+    lookback, period_end = longest_occupancy(), literal(months[-1].end, UTCDateTime)
     shared = shared.label("shared")
-    statement = select(table.c.idx, shared, func.sum(seconds)).select_from(table).join(
-        Booking, and_(Booking.starts_at >= table.c.b_from, Booking.starts_at < table.c.b_at,
-                      Booking.ends_at > table.c.b_at))
-    statement = scoped(statement, query, organisation_id, tz_name).where(
-        Booking.status == "confirmed")
-    return db.session.execute(statement.group_by(table.c.idx, shared)).all()
+    parts = []
+    for month in months[:-1]:
+        boundary = literal(month.end, UTCDateTime)
+        part = select(literal(month.index).label("idx"), shared, func.sum(seconds_between(
+            boundary, earlier(Booking.ends_at, period_end))).label("seconds")).select_from(Booking)
+        parts.append(scoped(part, query, organisation_id, tz_name).where(
+            Booking.status == "confirmed", Booking.starts_at >= month.end - lookback,
+            Booking.starts_at < month.end, Booking.ends_at > month.end).group_by(shared))
+    return db.session.execute(union_all(*parts)).all() if parts else []
 
 
 def month_seconds(query, organisation_id, tz_name, months) -> dict[tuple[int, bool], float]:
