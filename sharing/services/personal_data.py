@@ -22,6 +22,7 @@ from sharing.models import (
     Booking,
     BookingSeries,
     Closure,
+    CreditEntry,
     Membership,
     Resource,
     User,
@@ -40,6 +41,7 @@ PERSONAL_REFERENCES = {
     "api_tokens": ApiToken.user_id,
     "account_links": AccountToken.user_id,
     "invitations_sent": AccountToken.created_by_id,
+    "credit_grants_recorded": CreditEntry.author_id,
 }
 # Never exported, even to the coordinator: they would let a reader sign in.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
