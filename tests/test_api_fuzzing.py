@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from sharing.core.extensions import db
 from sharing.services.api_tokens import create_api_token
 
-EXAMPLES = int(os.environ.get("SHARING_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("SHARING_FUZZ_EXAMPLES", "10"))
 CONFIG = Path(__file__).parent.parent / "schemathesis.toml"
 
 

@@ -85,3 +85,17 @@ def test_conflict_codes_are_the_engines(app):
 
     schemas = openapi_document(app.url_map)["components"]["schemas"]
     assert schemas["ConflictReason"]["properties"]["code"]["enum"] == list(CODES)
+
+
+def test_links_lead_to_operations_and_their_parameters(app):
+    document = openapi_document(app.url_map)
+    operations = {operation["operationId"]: (path, operation)
+                  for path, item in document["paths"].items() for operation in item.values()}
+    found = 0
+    for _path, operation in operations.values():
+        for answer in operation["responses"].values():
+            for link in answer.get("links", {}).values():
+                path, _target = operations[link["operationId"]]
+                assert set(link["parameters"]) <= set(re.findall(r"\{([^}]*)\}", path))
+                found += 1
+    assert found

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from sharing.core.database import is_postgresql, utcnow, write_transaction
 from sharing.core.extensions import db
-from sharing.core.validation import InvalidInput, is_row_id
+from sharing.core.validation import LARGEST_COUNT, InvalidInput, is_row_id, is_whole_number
 from sharing.engine.alternatives import find_alternatives
 from sharing.engine.calendar import load_calendar
 from sharing.engine.contracts import (
@@ -47,8 +47,7 @@ REASON_LENGTH = 500
 
 def field_errors(request: BookingRequest) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if isinstance(request.quantity, bool) or not isinstance(request.quantity, int) \
-            or request.quantity < 1:
+    if not is_whole_number(request.quantity, 1, LARGEST_COUNT):
         errors["quantity"] = [_("Enter a whole number of units, at least 1.")]
     for name, longest in (("title", TITLE_LENGTH), ("note", NOTE_LENGTH)):
         if not isinstance(getattr(request, name), str) or len(getattr(request, name)) > longest:

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from sharing.core.validation import InvalidInput
+from sharing.core.validation import InvalidInput, is_whole_number
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
@@ -101,7 +101,7 @@ def validate_policy(fields: dict[str, Any]) -> dict[str, Any]:
         value = fields[name]
         if value is None and optional:
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        if not is_whole_number(value, low, high):
             errors.setdefault(name, []).append(
                 _("Enter a whole number between %(low)s and %(high)s.", low=low, high=high))
     low = cleaned.get("min_duration_minutes")

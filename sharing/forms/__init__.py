@@ -8,14 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from sharing.core.extensions import db
-from sharing.core.validation import InvalidInput
+from sharing.core.validation import MAX_ROW_ID, InvalidInput
 
 T = TypeVar("T")
 
 # The status of a page showing a posted form again with its errors.
 FORM_ERROR = 422
 # In URLs: ids fit the database's INTEGER columns; a larger one is a 404, not a DB error.
-ROW_ID = "int(max=2147483647)"
+ROW_ID = f"int(max={MAX_ROW_ID})"
 
 
 def form_status(form: FlaskForm) -> int:

@@ -267,16 +267,23 @@ def clean(resource: Resource, data: dict, contract: type[Contract]) -> dict:
     """Every field checked by `contract`, every error collected, before anything changes."""
     if not isinstance(data, dict):
         raise InvalidInput(data=_("Send an object of fields."))
-    foreign = {name: [_("This field does not apply to this kind of resource.")]
-               for name in data if name in KIND_FIELDS and name not in KINDS[resource.kind].fields}
+    errors = {name: [_("This field does not apply to this kind of resource.")]
+              for name in data if name in KIND_FIELDS and name not in KINDS[resource.kind].fields}
+    cleaned = {}
     try:
-        given = validate(contract, without(data, foreign), resource=resource)
+        given = validate(contract, without(data, errors), resource=resource)
+        cleaned = {name: getattr(given, name) for name in given.model_fields_set}
     except InvalidInput as error:
-        raise InvalidInput({**foreign, **error.fields}) from None
-    if foreign:
-        raise InvalidInput(foreign)
-    cleaned = {name: getattr(given, name) for name in given.model_fields_set}
-    cleaned.update(clean_policy(resource, cleaned))
+        errors.update(error.fields)
+    # The rules are compared even when another field is wrong: every error at once.
+    rules = {name: data[name] for name in RULE_FIELDS if name in data and name not in errors}
+    try:
+        cleaned.update(clean_policy(resource, {**rules, **cleaned}))
+    except InvalidInput as error:
+        for name, messages in error.fields.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise InvalidInput(errors)
     return cleaned
 
 

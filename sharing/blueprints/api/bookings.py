@@ -46,6 +46,7 @@ from sharing.services.bookings import find_bookings
 from sharing.services.permissions import can_book_for, can_see_resource
 
 DEFAULT_LISTING_WINDOW = timedelta(days=31)
+FIRST_BOOKING = {"booking_id": "/bookings/0/id"}
 
 
 def booking_request(body: NewBooking) -> BookingRequest:
@@ -82,7 +83,9 @@ def invalid_transition(error: InvalidTransition):
 
 @bp.post("/bookings")
 @operation("Book one or more resources, once or recurring", tag="bookings", body=NewBooking,
-           answers={201: BookingsMade}, errors=(403, 409))
+           answers={201: BookingsMade}, errors=(403, 409),
+           links={view: FIRST_BOOKING for view in ("get_booking", "cancel_booking",
+                                                   "approve_booking", "reject_booking")})
 def create_bookings(body: NewBooking):
     result = book(current_user, booking_request(body))
     return booking_result_json(result, current_user), 201

@@ -74,6 +74,9 @@ class Document:
     def responses(self, described: Operation, rule: Rule) -> dict[str, Any]:
         answers = {str(status): answer_object(self.ref(model) if model else None)
                    for status, model in described.answers.items()}
+        for status in answers if described.links else ():
+            if status.startswith("2"):
+                answers[status]["links"] = links(described.links)
         errors = {*ALWAYS, *described.errors}
         errors |= {401} if not described.public else set()
         errors |= {404} if rule.arguments else set()
@@ -107,6 +110,13 @@ def answer_object(schema: dict[str, Any] | None, description: str = "") -> dict[
     if schema is not None:
         answer["content"] = {"application/json": {"schema": schema}}
     return answer
+
+
+def links(leads_to: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """OpenAPI links: the ids an answer gives, for the operations that take them."""
+    return {view: {"operationId": view, "parameters": {
+        name: f"$response.body#{pointer}" for name, pointer in parameters.items()}}
+        for view, parameters in leads_to.items()}
 
 
 def query_parameters(query: type[BaseModel]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ that is sent but not declared fails the tests.
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
@@ -37,6 +37,8 @@ class Operation:
     optional_body: bool = False  # an empty body reads as {}
     service_reads_body: bool = False  # the view passes the object to a service that
     # checks it with `body` itself (it needs the row being changed)
+    # What the answer leads to: {view name: {its path parameter: where in the answer}}.
+    links: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 OPERATIONS: dict[str, Operation] = {}  # endpoint → its declaration

@@ -68,7 +68,9 @@ def list_resources(query: ResourceFilters):
 @bp.post("/resources")
 @operation("Publish a resource for an organisation the user manages", tag="resources",
            body=NewResource, service_reads_body=True, answers={201: ResourceAnswer},
-           errors=(403,))
+           errors=(403,), links={view: {"resource_id": "/id"} for view in (
+               "show_resource", "edit_resource", "list_closures", "create_closure",
+               "resource_availability")})
 def publish_resource(body: dict):
     owner = owner_of(body)
     if not can_create_resource_for(current_user, owner):
