@@ -48,8 +48,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def init_extensions(app: Flask) -> None:
-    from sharing.core import database, errors, i18n, limits, observability, security
-    from sharing.services import accounts  # noqa: F401  (registers the user loader)
+    from sharing.core import database, errors, i18n, limits, observability, outage, security
+    from sharing.services import (
+        accounts,  # noqa: F401  (registers the user loader)
+        notifications,  # noqa: F401  (booking changes queue mail)
+    )
 
     observability.init_app(app)
     security.init_app(app)
@@ -61,6 +64,7 @@ def init_extensions(app: Flask) -> None:
     limits.init_app(app)
     i18n.init_app(app, babel)
     errors.init_app(app)
+    outage.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

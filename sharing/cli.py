@@ -17,15 +17,18 @@ from flask_babel import gettext as _
 
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
-from sharing.models import ROLES, Organisation, User
+from sharing.models import OUTBOX_STATUSES, ROLES, Organisation, OutboxMessage, User
 from sharing.services import (
     accounts,
     api_tokens,
     backup,
     demo,
+    notifications,
     organisations,
+    outbox,
     personal_data,
 )
+from sharing.services.worker import run_forever, run_once
 
 
 @contextmanager
@@ -155,7 +158,7 @@ def anonymise_person(email: str) -> None:
 @with_appcontext
 def load_demo() -> None:
     """Load the demo pole; running it again adds only what is missing."""
-    with saving():
+    with notifications.silenced(), saving():
         report = demo.load()
     click.echo(report)
 
@@ -170,5 +173,47 @@ def take_backup(path: Path) -> None:
     report(f"Backed up {db.engine.url.database}.", written)
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run each job once and exit (for cron).")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Send the mail waiting in the outbox and run the periodic jobs, outside requests.
+
+    Several workers may run at once. Stop it with Ctrl-C or SIGTERM at any time: what it
+    had not sent waits for the next worker."""
+    if once:
+        for name, count in run_once().items():
+            click.echo(f"{name}: {'failed (see the log)' if count is None else count}")
+        return
+    try:
+        run_forever()
+    except KeyboardInterrupt:  # Ctrl-C: stopping is normal, nothing is lost
+        click.echo("Worker stopped.")
+
+
+mail_commands = AppGroup("mail", help="The outbox of e-mail messages.")
+
+
+@mail_commands.command("status")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="At most this many listed.")
+def mail_status(limit: int) -> None:
+    """Count the messages by state, and list those that wait and those that failed."""
+    counts = outbox.status_counts()
+    click.echo(", ".join(f"{status}: {counts.get(status, 0)}" for status in OUTBOX_STATUSES))
+    for message in outbox.unsent_messages(limit):
+        click.echo(f"#{message.id} {message.status} {message.kind} to {message.recipient}, "
+                   f"{message.attempts} tries, {when(message)}"
+                   + (f": {message.last_error}" if message.last_error else ""))
+
+
+def when(message: OutboxMessage) -> str:
+    """The moment that matters for a message not sent, in UTC."""
+    label, moment = {"failed": ("last try", message.due_at),
+                     "held": ("held for the digest since", message.created_at)
+                     }.get(message.status, ("next try", message.due_at))
+    return f"{label} {moment:%Y-%m-%d %H:%M} UTC"
+
+
 COMMANDS = [site_commands, org_commands, user_commands, token_commands, person_commands,
-            load_demo, take_backup]
+            load_demo, take_backup, worker, mail_commands]

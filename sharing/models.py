@@ -46,6 +46,13 @@ PRICE_UNITS = ("hour", "booking")
 # why a ledger entry was written: a booking's charge, its refund, the difference after it
 # moved, or the coordinator's grant (a withdrawal is a negative grant)
 CREDIT_REASONS = ("charge", "refund", "move", "grant")
+# What a message is about; people may turn off the booking kinds (NOTIFICATION_KINDS).
+NOTIFICATION_KINDS = ("request", "decision", "confirmation", "cancellation", "staff")
+MAIL_KINDS = ("invitation", "password_reset", "lockout", "digest", *NOTIFICATION_KINDS)
+# waiting → sending (claimed by a worker) → sent, or back to waiting to retry, or failed;
+# held: a pending request kept for its recipient's daily digest, then digested.
+OUTBOX_STATUSES = ("waiting", "sending", "sent", "failed", "held", "digested")
+NOTIFICATION_SETTINGS = ("off", "digest")
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:
@@ -516,3 +523,55 @@ for _statement in APPEND_ONLY_SQLITE:
 for _statement in APPEND_ONLY_POSTGRESQL:
     event.listen(CreditEntry.__table__, "after_create", DDL(_statement).execute_if(
         dialect="postgresql"))
+
+
+class OutboxMessage(db.Model):
+    """A message to send, written in the same transaction as the change it is about.
+
+    The worker sends it (see `sharing.services.outbox`): a rolled-back change sends
+    nothing, a committed one waits here until it has been sent or has failed for good.
+    """
+
+    __table_args__ = (
+        CheckConstraint(one_of("kind", MAIL_KINDS), name="outbox_kind"),
+        CheckConstraint(one_of("status", OUTBOX_STATUSES), name="outbox_status"),
+        CheckConstraint("attempts >= 0", name="outbox_attempts_nonnegative"),
+        # The worker's queue: what is due, oldest first.
+        Index("ix_outbox_message_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    # The whole RFC 5322 message, rendered in the recipient's language when queued;
+    # emptied once sent.
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a waiting message may next be tried; when a worker's claim on it lapses.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+
+
+class NotificationPreference(db.Model):
+    """A kind of booking message someone turned off, or (pending requests) gets as a daily
+    digest. Without a row, the message is sent as it happens."""
+
+    __table_args__ = (
+        CheckConstraint(one_of("kind", NOTIFICATION_KINDS), name="preference_kind"),
+        CheckConstraint(one_of("setting", NOTIFICATION_SETTINGS), name="preference_setting"),
+        CheckConstraint("setting <> 'digest' OR kind = 'request'", name="digest_for_requests"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    setting: Mapped[str] = mapped_column(String(16))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from sharing.core.database import utcnow
 from sharing.core.extensions import db
-from sharing.models import AccountToken, Membership, User
+from sharing.models import AccountToken, Membership, OutboxMessage, User
 
 
 @pytest.fixture(autouse=True)
@@ -284,6 +284,16 @@ def test_reset_link_sets_a_new_password_once(client, inbox, create_user):
     login = client.post("/login", data={"email": "camille@example.org",
                                         "password": "a new password"})
     assert login.status_code == 302
+
+
+def test_a_sent_reset_link_does_not_stay_in_the_outbox(client, inbox, create_user):
+    create_user(email="camille@example.org")
+    client.post("/password/forgot", data={"email": "camille@example.org"})
+    token = inbox.link(inbox.messages[0]).rsplit("/", 1)[1]
+    row = db.session.scalar(select(OutboxMessage))
+    assert (row.kind, row.status, row.recipient) == ("password_reset", "sent",
+                                                      "camille@example.org")
+    assert token not in row.content and row.content == ""
 
 
 def test_expired_reset_link(client, inbox, create_user):

@@ -1,7 +1,7 @@
 """mutual credits: prices, floors, the append-only ledger
 
 Revision ID: 9c4e2a7b1d5f
-Revises: 7d3c9a1e5f20
+Revises: 9d3c6a2e4f10
 Create Date: 2026-11-29 19:45:00
 
 """
@@ -21,7 +21,7 @@ APPEND_ONLY_POSTGRESQL = [
     "FOR EACH ROW EXECUTE FUNCTION credit_entry_append_only()",
 ]
 revision = '9c4e2a7b1d5f'
-down_revision = '7d3c9a1e5f20'
+down_revision = '9d3c6a2e4f10'
 branch_labels = None
 depends_on = None
 

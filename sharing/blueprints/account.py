@@ -9,7 +9,12 @@ from flask_wtf import FlaskForm
 from sharing.blueprints.lookups import signed_in_only
 from sharing.core.extensions import db
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
-from sharing.forms.accounts import ApiTokenForm, ChangePasswordForm, ProfileForm
+from sharing.forms.accounts import (
+    ApiTokenForm,
+    ChangePasswordForm,
+    NotificationsForm,
+    ProfileForm,
+)
 from sharing.models import ApiToken
 from sharing.services.accounts import change_password, end_all_sessions, update_profile
 from sharing.services.api_tokens import (
@@ -18,18 +23,21 @@ from sharing.services.api_tokens import (
     revoke_all_api_tokens,
     revoke_api_token,
 )
+from sharing.services.notifications import save_settings, settings_of
 
 # Every page here is about the signed-in person.
 bp = signed_in_only(Blueprint("account", __name__, url_prefix="/account"))
 
 
-# Three forms share the page: prefixes keep their field names and ids apart.
+# Four forms share the page: prefixes keep their field names and ids apart.
 def render_page(status: int = 200, new_token: str | None = None, **forms: FlaskForm):
     forms.setdefault("profile_form", ProfileForm(
         formdata=None, prefix="profile", name=current_user.display_name,
         locale=current_user.locale, timezone=current_user.timezone))
     forms.setdefault("password_form", ChangePasswordForm(formdata=None, prefix="password"))
     forms.setdefault("token_form", ApiTokenForm(formdata=None, prefix="token"))
+    forms.setdefault("notifications_form", NotificationsForm(
+        formdata=None, prefix="notifications", data=settings_of(current_user)))
     return render_template("account/index.html", tokens=get_api_tokens(current_user),
                            revoke_form=ActionForm(), new_token=new_token, **forms), status
 
@@ -86,6 +94,15 @@ def revoke_all_tokens():
         flash(ngettext("%(num)d token no longer works.", "%(num)d tokens no longer work.",
                        count), "info")
     return redirect(url_for("account.index"))
+
+
+@bp.post("/notifications")
+def notifications():
+    form = NotificationsForm(prefix="notifications")
+    return save_section("notifications_form", form, lambda: save_settings(
+        current_user, {name: field.data for name, field in form._fields.items()
+                       if name != "csrf_token"}),
+        _("Your e-mail preferences are saved."))
 
 
 @bp.post("/tokens")

@@ -28,6 +28,15 @@ DEFAULTS = {
     # bandit takes these three for passwords: an empty setting, a duration, a rate.
     "MAIL_PASSWORD": None,  # nosec B105
     "MAIL_DEFAULT_SENDER": "sharing@localhost",
+    # A failed send is tried again after 1, 4, 16… times this, up to MAIL_MAX_ATTEMPTS.
+    "MAIL_RETRY_SECONDS": 60,
+    "MAIL_MAX_ATTEMPTS": 6,
+    # How many messages a worker claims at a time (others may claim the next ones).
+    "MAIL_BATCH_SIZE": 20,
+    # Local hour (in each manager's timezone) of the daily digest of pending requests.
+    "MAIL_DIGEST_HOUR": 8,
+    # Seconds the worker sleeps between two rounds of its jobs.
+    "WORKER_INTERVAL_SECONDS": 15,
     "INVITATION_DAYS": 7,
     "PASSWORD_RESET_HOURS": 24,  # nosec B105
     "SESSION_COOKIE_HTTPONLY": True,

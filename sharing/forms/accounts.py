@@ -69,3 +69,20 @@ class InviteForm(Form):
 
 class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+SEND = ("on", _l("Send each message"))
+DONT_SEND = ("off", _l("Do not send"))
+
+
+class NotificationsForm(Form):
+    """Which booking messages the person receives (see `services.notifications`)."""
+
+    request = SelectField(_l("Booking requests to approve (managers)"), choices=[
+        SEND, ("digest", _l("One daily digest")), DONT_SEND])
+    decision = SelectField(_l("Approval or rejection of my requests"),
+                           choices=[SEND, DONT_SEND])
+    confirmation = SelectField(_l("Confirmation of my bookings"), choices=[SEND, DONT_SEND])
+    cancellation = SelectField(_l("Cancellations"), choices=[SEND, DONT_SEND])
+    staff = SelectField(_l("Bookings of my time (staff and experts)"),
+                        choices=[SEND, DONT_SEND])

@@ -158,7 +158,8 @@ def tell_owner_of_lockout(user: User, minutes: int) -> None:
     with force_locale(user.locale):
         send_mail(user.email, _("Your account is locked for a while"),
                   render_template("mail/lockout.txt", user=user, minutes=minutes,
-                                  attempts=user.failed_logins, link=link))
+                                  attempts=user.failed_logins, link=link),
+                  kind="lockout", user=user)
 
 
 def update_profile(user: User, name: str, locale: str, timezone: str) -> None:
@@ -195,7 +196,7 @@ def request_password_reset(email: str) -> None:
     with force_locale(user.locale):
         send_mail(user.email, _("Reset your password"),
                   render_template("mail/password_reset.txt", user=user, link=link,
-                                  hours=hours))
+                                  hours=hours), kind="password_reset", user=user)
 
 
 def get_reset_token_user(raw: str) -> User:
@@ -245,7 +246,8 @@ def invite_to_organisation(organisation: Organisation, email: str, role: str,
     with force_locale(locale):
         send_mail(email, _("Invitation to join %(org)s", org=organisation.name),
                   render_template("mail/invitation.txt", organisation=organisation,
-                                  invited_by=invited_by, link=link, days=days, role=role))
+                                  invited_by=invited_by, link=link, days=days, role=role),
+                  kind="invitation", user=invitee)
     return token
 
 

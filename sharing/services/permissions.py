@@ -114,10 +114,17 @@ def can_see_booking(user: User | None, booking: Booking) -> bool:
             or can_see_resource(user, booking.resource))
 
 
+def is_person_of(user: User | None, resource: Resource) -> bool:
+    """The staff member or expert whose time the resource is."""
+    return bool(user and user.is_authenticated and resource.person_id == user.id)
+
+
 def can_see_booking_details(user: User | None, booking: Booking) -> bool:
-    """Title, note and who booked: for the booking organisation and the resource's owners."""
+    """Title, note and who booked: for the booking organisation, the resource's owners and
+    the staff member or expert whose time was booked."""
     return (is_admin(user) or is_member(user, booking.organisation_id)
-            or can_manage(user, booking.resource.owner_organisation_id))
+            or can_manage(user, booking.resource.owner_organisation_id)
+            or is_person_of(user, booking.resource))
 
 
 def booking_details_clause(user: User | None) -> ColumnElement[bool]:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from sharing.core.database import utcnow
 from sharing.core.extensions import db
@@ -24,6 +24,8 @@ from sharing.models import (
     Closure,
     CreditEntry,
     Membership,
+    NotificationPreference,
+    OutboxMessage,
     Resource,
     User,
 )
@@ -42,6 +44,8 @@ PERSONAL_REFERENCES = {
     "account_links": AccountToken.user_id,
     "invitations_sent": AccountToken.created_by_id,
     "credit_grants_recorded": CreditEntry.author_id,
+    "mail_to_them": OutboxMessage.user_id,
+    "mail_preferences": NotificationPreference.user_id,
 }
 # Never exported, even to the coordinator: they would let a reader sign in.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
@@ -104,6 +108,7 @@ def forget_the_person(user: User) -> None:
     db.session.execute(update(AccountToken).where(AccountToken.email == user.email)
                        .values(email=address, used_at=func.coalesce(AccountToken.used_at, utcnow()))
                        .execution_options(synchronize_session=False))
+    forget_their_mail(user, address)
     revoke_all_api_tokens(user)
     set_user_active(user, False)
     user.memberships.clear()
@@ -111,6 +116,20 @@ def forget_the_person(user: User) -> None:
         user.display_name = _("Former member %(id)d", id=user.id)
     user.email, user.password_hash, user.is_admin = address, None, False
     user.failed_logins, user.locked_until = 0, None
+
+
+def forget_their_mail(user: User, address: str) -> None:
+    """Messages to them lose address and content; those not yet sent never will be."""
+    db.session.execute(update(OutboxMessage).where(
+        OutboxMessage.user_id == user.id,
+        OutboxMessage.status.in_(("waiting", "sending", "held")))
+        .values(status="failed", last_error="anonymised")
+        .execution_options(synchronize_session=False))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.user_id == user.id)
+                       .values(recipient=address, subject="", content="")
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(NotificationPreference)
+                       .where(NotificationPreference.user_id == user.id))
 
 
 def is_anonymised(user: User) -> bool:
