@@ -7,11 +7,13 @@ cancelled or rejected, so that feeds, reports and audits stay true.
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from math import ceil
 from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     CheckConstraint,
@@ -42,6 +44,10 @@ HOLDING_STATUSES = ("pending", "confirmed")
 TOKEN_PURPOSES = ("invite", "reset")
 # The longest piece an external busy period is stored in (see ExternalBusy).
 BUSY_PIECE_MINUTES = 24 * 60
+PRICE_UNITS = ("hour", "booking")
+# why a ledger entry was written: a booking's charge, its refund, the difference after it
+# moved, or the coordinator's grant (a withdrawal is a negative grant)
+CREDIT_REASONS = ("charge", "refund", "move", "grant")
 # What a message is about; people may turn off the booking kinds (NOTIFICATION_KINDS).
 NOTIFICATION_KINDS = ("request", "decision", "confirmation", "cancellation", "staff")
 MAIL_KINDS = ("invitation", "password_reset", "lockout", "digest", *NOTIFICATION_KINDS)
@@ -72,12 +78,19 @@ class Site(db.Model):
 class Organisation(db.Model):
     """A member structure of the pole: an association, a cooperative, a business…"""
 
+    __table_args__ = (
+        CheckConstraint("credit_floor_cents IS NULL OR credit_floor_cents <= 0",
+                        name="credit_floor_nonpositive"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     legal_form: Mapped[str] = mapped_column(String(60), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the lowest balance its bookings may bring it to; None: the pole's floor
+    credit_floor_cents: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
@@ -194,6 +207,9 @@ class Resource(db.Model):
         CheckConstraint(
             "max_advance_days IS NULL OR max_advance_days > 0", name="advance_positive"
         ),
+        CheckConstraint("price_cents IS NULL OR price_cents > 0", name="price_positive"),
+        CheckConstraint(one_of("price_unit", PRICE_UNITS), name="price_unit"),
+        CheckConstraint("free_cancellation_minutes >= 0", name="free_cancellation_nonnegative"),
         Index("ix_resource_kind_site_active", "kind", "site_id", "active"),
     )
 
@@ -241,6 +257,12 @@ class Resource(db.Model):
     # queries look back this far from a window's start, so they read an index range
     # instead of every earlier booking. Kept up to date on every insert (see below).
     longest_booking_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # mutual credits, in hundredths of a credit per unit booked; None: free
+    price_cents: Mapped[int | None] = mapped_column(Integer)
+    price_unit: Mapped[str] = mapped_column(String(16), default="hour", server_default="hour")
+    # a cancellation at least this long before the start is refunded
+    free_cancellation_minutes: Mapped[int] = mapped_column(Integer, default=0,
+                                                           server_default="0")
 
     owner: Mapped[Organisation] = relationship(back_populates="resources")
     site: Mapped[Site] = relationship(back_populates="resources")
@@ -266,6 +288,15 @@ class Resource(db.Model):
     @property
     def timezone(self) -> str:
         return self.site.timezone
+
+    @property
+    def price(self) -> Decimal | None:
+        """The price in credits (two decimals), as forms and the API give and show it."""
+        return None if self.price_cents is None else Decimal(self.price_cents) / 100
+
+    @price.setter
+    def price(self, credits: Decimal | None) -> None:
+        self.price_cents = None if credits is None else int(credits * 100)
 
     def __repr__(self) -> str:
         return f"<Resource {self.kind} {self.slug}>"
@@ -496,6 +527,71 @@ class AccountToken(db.Model):
 
     organisation: Mapped[Organisation | None] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class CreditSettings(db.Model):
+    """The pole's credit rules: one row (id 1), absent until the coordinator sets them."""
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="credit_settings_single_row"),
+        CheckConstraint("default_floor_cents <= 0", name="default_floor_nonpositive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    default_floor_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CreditEntry(db.Model):
+    """One line of an organisation's credit account, in hundredths of a credit.
+
+    Append-only: the database refuses to update or delete a row (triggers below); a
+    correction is a new entry. A balance is the sum of an organisation's entries.
+    """
+
+    __table_args__ = (
+        CheckConstraint(one_of("reason", CREDIT_REASONS), name="credit_reason"),
+        CheckConstraint("amount_cents <> 0", name="credit_amount_nonzero"),
+        # a booking's entries name it; the others carry a memo and their author
+        CheckConstraint(
+            "(reason = 'grant' AND booking_id IS NULL AND memo <> '' AND author_id IS NOT NULL)"
+            " OR (reason <> 'grant' AND booking_id IS NOT NULL)", name="credit_entry_named"),
+        # covering: balances and statements read this index only
+        Index("ix_credit_entry_organisation_at", "organisation_id", "at", "amount_cents"),
+        # the credits that circulated over a report's period
+        Index("ix_credit_entry_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(String(16))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
+    memo: Mapped[str] = mapped_column(String(300), default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    organisation: Mapped[Organisation] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+    author: Mapped[User | None] = relationship()
+
+
+APPEND_ONLY_SQLITE = [
+    f"CREATE TRIGGER credit_entry_no_{verb.lower()} BEFORE {verb} ON credit_entry "
+    f"BEGIN SELECT RAISE(ABORT, 'credit entries are append-only'); END"
+    for verb in ("UPDATE", "DELETE")]
+APPEND_ONLY_POSTGRESQL = [
+    "CREATE OR REPLACE FUNCTION credit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'credit entries are append-only'; END $$",
+    "CREATE TRIGGER credit_entry_append_only BEFORE UPDATE OR DELETE ON credit_entry "
+    "FOR EACH ROW EXECUTE FUNCTION credit_entry_append_only()",
+]
+
+for _statement in APPEND_ONLY_SQLITE:
+    event.listen(CreditEntry.__table__, "after_create", DDL(_statement).execute_if(
+        dialect="sqlite"))
+for _statement in APPEND_ONLY_POSTGRESQL:
+    event.listen(CreditEntry.__table__, "after_create", DDL(_statement).execute_if(
+        dialect="postgresql"))
 
 
 class OutboxMessage(db.Model):

@@ -14,6 +14,7 @@ COMMON_KEYS = {
     "quantity", "tags", "timezone", "active", "visibility", "requires_approval",
     "opening_hours", "min_duration_minutes", "max_duration_minutes", "slot_minutes",
     "buffer_minutes", "min_notice_minutes", "max_advance_days", "public_busy_feed", "feed_url",
+    "price", "price_unit", "free_cancellation_minutes",
 }
 KIND_KEYS = {
     "room": {"capacity", "surface_m2", "accessible"},

@@ -55,6 +55,7 @@ def form_data(kind, scene, **overrides):
             "min_duration_minutes": "30", "max_duration_minutes": "240", "slot_minutes": "15",
             "buffer_minutes": "10", "min_notice_minutes": "0", "max_advance_days": "",
             "requires_approval": "y", "hours_mon": "13:30-18:00, 08:00-12:00",
+            "price": "2.5", "price_unit": "hour", "free_cancellation_minutes": "1440",
             **KIND_FORM[kind][0]}
     if kind in WITH_PERSON:
         data["person_id"] = str(scene.member.id)
@@ -291,6 +292,8 @@ def test_manager_creates_a_resource(kind, scene, login):
     assert (resource.min_duration_minutes, resource.max_duration_minutes) == (30, 240)
     assert resource.requires_approval and resource.buffer_minutes == 10
     assert resource.max_advance_days is None
+    assert (resource.price_cents, resource.price_unit, resource.free_cancellation_minutes) \
+        == (250, "hour", 1440)
     assert resource.opening_hours["mon"] == [["08:00", "12:00"], ["13:30", "18:00"]]
     assert resource.opening_hours["tue"] == []
     for name, value in KIND_FORM[kind][1].items():

@@ -7,12 +7,14 @@ from sharing.blueprints.auth import bp as auth
 from sharing.blueprints.bookings import bp as bookings
 from sharing.blueprints.catalogue import blueprints as catalogues
 from sharing.blueprints.closures import bp as closures
+from sharing.blueprints.credits import bp as credits
 from sharing.blueprints.external_calendars import bp as external_calendars
 from sharing.blueprints.feeds import bp as feeds
 from sharing.blueprints.health import bp as health
 from sharing.blueprints.main import bp as main
 from sharing.blueprints.orgs import bp as orgs
 from sharing.blueprints.quotas import bp as quotas
+from sharing.blueprints.reports import bp as reports
 
 BLUEPRINTS = [
     main,
@@ -20,6 +22,8 @@ BLUEPRINTS = [
     account,
     orgs,
     quotas,
+    credits,
+    reports,
     admin,
     *catalogues,
     closures,

@@ -40,6 +40,7 @@ from sharing.engine import (
     cancel,
     decide,
 )
+from sharing.engine.credits import format_credits
 from sharing.forms import FORM_ERROR, form_status, show_errors
 from sharing.forms.bookings import ApproveForm, BookingForm, CancelForm, RejectForm
 from sharing.models import Booking, Resource
@@ -171,7 +172,19 @@ def booking_page(resource: Resource, form: BookingForm, refused: BookingRefused 
     return render_template(
         "bookings/new.html", resource=resource, form=form, refused=refused,
         alternatives=alternative_choices(form, refused) if refused else [],
-        opening_hours=opening_hours_table(resource))
+        opening_hours=opening_hours_table(resource), price=price_label(resource))
+
+
+def price_label(resource: Resource) -> str | None:
+    """What booking costs in credits, said before booking; None when it is free."""
+    if resource.price_cents is None:
+        return None
+    amount = format_credits(resource.price_cents)
+    price = _("%(amount)s credits per hour booked", amount=amount) \
+        if resource.price_unit == "hour" else _("%(amount)s credits per booking", amount=amount)
+    return _("Price: %(price)s (per unit), free for %(owner)s. Cancelled at least "
+             "%(minutes)s minutes before the start, it is refunded.", price=price,
+             owner=resource.owner.name, minutes=resource.free_cancellation_minutes)
 
 
 def alternative_choices(form: BookingForm, refused: BookingRefused) -> list[dict]:
@@ -273,6 +286,10 @@ def change_booking(booking_id: int, form_name: str, form, change, done: str):
         return detail_page(booking, **{form_name: form}), FORM_ERROR
     except InvalidTransition as error:
         flash(describe(error), "error")
+        return redirect(back_to(form, booking))
+    except BookingRefused as refused:  # an approval the booker's credits cannot pay
+        for conflict in refused.conflicts:
+            flash(describe(conflict), "error")
         return redirect(back_to(form, booking))
     flash(done, "success")
     return redirect(back_to(form, booking))

@@ -16,6 +16,7 @@ NAV = [
     ("expertise.index", _l("Expertise")),
     ("bookings.index", _l("My bookings")),
     ("orgs.index", _l("Organisations")),
+    ("reports.index", _l("Impact")),
 ]
 ADMIN_NAV = [("admin.index", _l("Administration"))]
 

@@ -14,6 +14,7 @@ from sharing.blueprints.lookups import (
 from sharing.core.extensions import db
 from sharing.core.limits import account_link_limit
 from sharing.core.validation import InvalidInput
+from sharing.engine.credits import balance_cents, format_credits
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import InviteForm, RoleForm
 from sharing.models import Membership, Organisation
@@ -48,7 +49,8 @@ def render_detail(organisation: Organisation, invite_form: InviteForm | None = N
         manages=manages, invite_form=invite_form or InviteForm(formdata=None),
         invitations=get_pending_invitations(organisation) if manages else [],
         role_form_for=lambda m: RoleForm(formdata=None, prefix=f"m{m.id}", role=m.role),
-        action_form=ActionForm()), status
+        action_form=ActionForm(),
+        credit_balance=format_credits(balance_cents(organisation.id))), status
 
 
 @bp.get("/")

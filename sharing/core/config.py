@@ -19,6 +19,8 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "LANGUAGES": ["fr", "en"],
     "DEFAULT_TIMEZONE": "Europe/Paris",
+    # The pole's name, at the top of the impact summary given to funders.
+    "POLE_NAME": "Pôle territorial de coopération économique",
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,

@@ -34,6 +34,14 @@ from sharing.engine.contracts import (
     NotAllowed,
     Skipped,
 )
+from sharing.engine.credits import (
+    booking_price_cents,
+    charge,
+    credit_conflicts,
+    floor_refusal,
+    lock_organisations,
+    refund_if_in_time,
+)
 from sharing.engine.policy import LONGEST_OCCUPANCY
 from sharing.engine.recurrence import expand
 from sharing.engine.rules import Conflict, Slot, check_slot
@@ -90,11 +98,11 @@ def occurrences_of(request: BookingRequest, main: Resource) -> list[tuple[dateti
 
 
 def lock_for_booking(organisation_id: int, resource_ids: list[int]) -> None:
-    """Row locks in a fixed order (organisation, then resources by id): no deadlock."""
-    if not is_postgresql():
-        return  # the SQLite transaction already holds the database's write lock
-    db.session.execute(select(Organisation.id).where(Organisation.id == organisation_id)
-                       .with_for_update())
+    """Row locks in a fixed order (organisations by id, then resources by id): no deadlock.
+
+    The booking organisation's row guards its quotas and its credit floor.
+    """
+    lock_organisations([organisation_id])
     lock_resources(resource_ids)
 
 
@@ -145,14 +153,16 @@ def book_occurrences(resources: list[Resource], request: BookingRequest, user: U
     result, refused = BookingResult([]), []
     for start, end in occurrences:
         slots = slots_of(resources, request, start, end)
-        conflicts = check_slots(slots, request, user, now)
+        conflicts = check_slots(slots, request, user, now) \
+            + credit_conflicts(slots, request.organisation_id)
         if conflicts:
             (result.skipped if request.skip_conflicts else refused).append(
                 Skipped(start, end, conflicts))
             continue
         group = uuid.uuid4().hex if len(slots) > 1 else None
-        result.bookings += [new_booking(slot, request, user, series, group) for slot in slots]
-        db.session.flush()  # later occurrences (and quotas) must see these rows
+        booked = [new_booking(slot, request, user, series, group) for slot in slots]
+        charge(booked)  # later occurrences (quotas, credits) see these rows and entries
+        result.bookings += booked
     if refused or not result.bookings:
         raise BookingRefused([c for skipped in refused or result.skipped
                               for c in dated(skipped)])
@@ -190,8 +200,11 @@ def check(user: User, request: BookingRequest, now: datetime | None = None) -> l
     """What `book` would object to, without booking (a dry run for forms)."""
     now = now or utcnow()
     resources = validate_request(request)
-    return [c for start, end in occurrences_of(request, resources[0])
-            for c in check_slots(slots_of(resources, request, start, end), request, user, now)]
+    slots_per_occurrence = [slots_of(resources, request, start, end)
+                            for start, end in occurrences_of(request, resources[0])]
+    return [c for slots in slots_per_occurrence
+            for c in check_slots(slots, request, user, now)
+            + credit_conflicts(slots, request.organisation_id)]
 
 
 def following_in_series(booking: Booking) -> list[Booking]:
@@ -217,8 +230,11 @@ def record_decision(booking: Booking, status: str, user: User, reason: str) -> N
     booking.decision_reason = reason
 
 
-def cancel(user: User, booking_id: int, reason: str = "", scope: str = "one") -> list[Booking]:
-    """Cancel a booking, or it and the later occurrences of its series. Rows are kept."""
+def cancel(user: User, booking_id: int, reason: str = "", scope: str = "one",
+           now: datetime | None = None) -> list[Booking]:
+    """Cancel a booking, or it and the later occurrences of its series. Rows are kept;
+    credits are refunded for each one cancelled before its free-cancellation deadline."""
+    now = now or utcnow()
     if scope not in ("one", "following"):
         raise InvalidInput(scope=Problem("unknown_scope"))
     reason = validate_reason(reason, required=False)
@@ -232,6 +248,7 @@ def cancel(user: User, booking_id: int, reason: str = "", scope: str = "one") ->
             else [booking]
         for target in targets:
             record_decision(target, "cancelled", user, reason)
+            refund_if_in_time(target, now)
     return targets
 
 
@@ -244,14 +261,27 @@ def decide(user: User, booking_id: int, approve: bool, reason: str = "") -> Book
             raise NotAllowed
         if booking.status != "pending":
             raise InvalidTransition("not_pending")
+        if approve:
+            refuse_below_floor(booking)
         record_decision(booking, "confirmed" if approve else "rejected", user, reason)
+        charge([booking])
     return booking
+
+
+def refuse_below_floor(booking: Booking) -> None:
+    refusal = floor_refusal(booking.organisation, booking_price_cents(booking))
+    if refusal:
+        raise BookingRefused([Conflict("credit", refusal, booking.starts_at, booking.ends_at,
+                                       booking.resource_id)])
 
 
 def locked_booking(booking_id: int) -> Booking:
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         raise LookupError(booking_id)
+    # both balances may go down: the booker's on approval, the owner's on a refund
+    lock_organisations(sorted({booking.organisation_id,
+                               booking.resource.owner_organisation_id}))
     lock_resources([booking.resource_id])
     db.session.refresh(booking)
     return booking

@@ -20,7 +20,7 @@ from sharing.services.permissions import can_book
 CODES = (
     "invalid_interval", "nonexistent_local_time", "too_short", "too_long", "misaligned",
     "too_soon", "too_far", "outside_opening_hours", "closed", "capacity", "quota",
-    "not_allowed", "external_busy",
+    "not_allowed", "external_busy", "credit",
 )
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DecimalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -32,6 +33,7 @@ from sharing.services.catalogue import (
 VISIBILITY_CHOICES = [("all", _l("Every member organisation")),
                       ("listed", _l("Only the organisations ticked below"))]
 DELIVERY_CHOICES = list(DELIVERY_MODE_LABELS.items())
+PRICE_UNIT_CHOICES = [("hour", _l("hour booked")), ("booking", _l("booking"))]
 COUNT = NumberRange(min=0, max=LARGEST_COUNT)
 
 
@@ -77,6 +79,13 @@ class ResourceForm(FlaskForm):
     buffer_minutes = number("buffer_minutes", default=0)
     min_notice_minutes = number("min_notice_minutes", default=0)
     max_advance_days = number("max_advance_days", description=_l("Left empty: no limit."))
+    price = DecimalField(FIELD_LABELS["price"], places=2, validators=[Optional()],
+                         description=_l("Per unit booked. Left empty: free. Your own "
+                                        "organisation's bookings are always free."))
+    price_unit = SelectField(FIELD_LABELS["price_unit"], choices=PRICE_UNIT_CHOICES)
+    free_cancellation_minutes = number(
+        "free_cancellation_minutes", default=0,
+        description=_l("A booking cancelled earlier is refunded; 1440 is one day."))
     hours_mon = StringField(WEEKDAY_LABELS["mon"])
     hours_tue = StringField(WEEKDAY_LABELS["tue"])
     hours_wed = StringField(WEEKDAY_LABELS["wed"])
@@ -89,9 +98,10 @@ class ResourceForm(FlaskForm):
     AUDIENCE = ("visibility", "visible_to", "public_busy_feed")
     RULES = ("requires_approval", "min_duration_minutes", "max_duration_minutes",
              "slot_minutes", "buffer_minutes", "min_notice_minutes", "max_advance_days")
+    CREDITS = ("price", "price_unit", "free_cancellation_minutes")
     HOURS = tuple(f"hours_{day}" for day in WEEKDAYS)
     DATA_FIELDS = ("name", "description", "site_id", "quantity", "visibility", "visible_to",
-                   "public_busy_feed", *RULES)
+                   "public_busy_feed", *RULES, *CREDITS)
 
     def offer_choices(self, owners: list[Organisation], sites: list[Site],
                       organisations: list[Organisation], people: list[User]) -> None:
@@ -107,6 +117,7 @@ class ResourceForm(FlaskForm):
             (_l("Details"), None, KINDS[self.kind].fields),
             (_l("Who can see and book it"), None, self.AUDIENCE),
             (_l("Booking rules"), None, self.RULES),
+            (_l("Price in credits"), None, self.CREDITS),
             (FIELD_LABELS["opening_hours"], _l(
                 "One line per day, e.g. 08:00-12:00, 13:30-18:00. An empty line: closed. "
                 "All lines empty: bookable at any time."), self.HOURS),

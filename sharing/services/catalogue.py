@@ -44,6 +44,7 @@ from sharing.engine.policy import (
 )
 from sharing.models import (
     DELIVERY_MODES,
+    PRICE_UNITS,
     VISIBILITIES,
     Membership,
     Organisation,
@@ -52,6 +53,7 @@ from sharing.models import (
     Site,
     User,
 )
+from sharing.services.credits import Price
 from sharing.services.permissions import visible_resources_clause
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -123,6 +125,9 @@ FIELD_LABELS = {
     "topic": _l("Topic"),
     "delivery_mode": _l("Delivery"),
     "session_minutes": _l("Session length (minutes)"),
+    "price": _l("Price in credits"),
+    "price_unit": _l("Price per"),
+    "free_cancellation_minutes": _l("Free cancellation until (minutes before the start)"),
 }
 WEEKDAY_LABELS = dict(zip(WEEKDAYS, (
     _l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
@@ -401,6 +406,9 @@ RESOURCE_FIELD_TYPES: dict[str, Any] = {
     "topic": text(200, optional=True),
     "delivery_mode": choice(DELIVERY_MODES),
     "session_minutes": whole_number(1, 24 * 60, optional=True),
+    "price": Price,
+    "price_unit": choice(PRICE_UNITS),
+    "free_cancellation_minutes": whole_number(0, 366 * 24 * 60),
 }
 COMMON_FIELDS = tuple(name for name in RESOURCE_FIELD_TYPES if name not in KIND_FIELDS)
 REQUIRED_FIELDS = ("name", "site_id")

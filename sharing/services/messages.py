@@ -59,6 +59,8 @@ TEXTS = {
     # transitions refused
     "already_decided": _l("This booking is already %(status)s."),
     "not_pending": _l("Only a pending request can be decided."),
+    "credit": _l("This costs %(price)s credits; your organisation's balance is %(balance)s "
+                 "and may not go below %(floor)s."),
 }
 PERIODS = {"week": _l("week"), "month": _l("month")}
 

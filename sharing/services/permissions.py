@@ -218,3 +218,18 @@ def can_review_requests(user: User | None) -> bool:
     """Open the list of booking requests to approve: the coordinator and managers (each
     sees the requests on resources they may decide, see `can_decide_booking`)."""
     return is_coordinator_or_manager(user)
+
+
+def can_manage_credits(user: User | None) -> bool:
+    """Grant or withdraw credits, set floors: the coordinator."""
+    return is_admin(user)
+
+
+def can_see_credit_account(user: User | None, organisation: Organisation | int) -> bool:
+    """An organisation's balance and statements: its members and the coordinator."""
+    return is_admin(user) or is_member(user, organisation)
+
+
+def can_see_report_of(user: User | None, organisation: Organisation | int) -> bool:
+    """An organisation's part of the impact report: its members and the coordinator."""
+    return is_admin(user) or is_member(user, organisation)

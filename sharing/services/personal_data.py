@@ -22,6 +22,7 @@ from sharing.models import (
     Booking,
     BookingSeries,
     Closure,
+    CreditEntry,
     FeedKey,
     Membership,
     NotificationPreference,
@@ -45,6 +46,7 @@ PERSONAL_REFERENCES = {
     "feed_key": FeedKey.user_id,
     "account_links": AccountToken.user_id,
     "invitations_sent": AccountToken.created_by_id,
+    "credit_grants_recorded": CreditEntry.author_id,
     "mail_to_them": OutboxMessage.user_id,
     "mail_preferences": NotificationPreference.user_id,
 }

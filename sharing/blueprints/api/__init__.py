@@ -60,8 +60,10 @@ def invalid_input(error: InvalidInput) -> tuple[Response, int]:
 from sharing.blueprints.api import (  # noqa: E402, F401
     bookings,
     closures,
+    credits,
     me,
     openapi,
     quotas,
+    reports,
     resources,
 )

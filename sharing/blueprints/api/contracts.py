@@ -30,8 +30,16 @@ from sharing.core.validation import LARGEST_COUNT, MAX_ROW_ID, is_whole_number
 from sharing.engine.booking import NOTE_LENGTH, REASON_LENGTH, TITLE_LENGTH
 from sharing.engine.policy import WEEKDAYS
 from sharing.engine.rules import CODES
-from sharing.models import BOOKING_STATUSES, DELIVERY_MODES, RESOURCE_KINDS, VISIBILITIES
+from sharing.models import (
+    BOOKING_STATUSES,
+    CREDIT_REASONS,
+    DELIVERY_MODES,
+    PRICE_UNITS,
+    RESOURCE_KINDS,
+    VISIBILITIES,
+)
 from sharing.services.catalogue import NEW_RESOURCE, ResourceChanges
+from sharing.services.credits import MEMO_LENGTH, GrantAmount
 from sharing.services.quotas import QuotaList
 
 EXTRA_RESOURCES = 20
@@ -133,6 +141,15 @@ class NewClosure(Contract):
     reason: text(200) = ""
 
 
+class AccountPage(Query):
+    page: in_query(digits(1, 100_000)) = Field(None, description="50 entries a page, from 1")
+
+
+class NewGrant(Contract):
+    amount: GrantAmount
+    memo: text(MEMO_LENGTH, required=True)
+
+
 # One body per kind, told apart by `kind`.
 NewResource = Annotated[reduce(or_, NEW_RESOURCE.values()), Field(discriminator="kind")]
 __all__ = ["QuotaList", "ResourceChanges"]  # the services' contracts, read by the API too
@@ -231,6 +248,11 @@ class Resource(Answer):
     buffer_minutes: int
     min_notice_minutes: int
     max_advance_days: int | None
+    price: float | None = Field(description="credits per unit booked; null: free; "
+                                            "the owner organisation's bookings are free")
+    price_unit: Literal[PRICE_UNITS]
+    free_cancellation_minutes: int = Field(
+        description="a booking cancelled at least this long before its start is refunded")
     visible_to: list[int] | None = Field(None, description="to the owner's managers only")
     capacity: int | None = Field(None, description="room")
     surface_m2: int | None = Field(None, description="room")
@@ -271,6 +293,88 @@ class Quota(Answer):
 
 class Quotas(Answer):
     quotas: list[Quota]
+
+
+class ReportPeriod(Answer):
+    start: str = Field(description="first day, on the sites' clocks")
+    end: str = Field(description="last day, included")
+
+
+class DefaultOpening(Answer):
+    hours: str
+    resources: int = Field(description="resources without opening hours, counted as open "
+                                       "these hours")
+
+
+class ImpactTotals(Answer):
+    hours: float = Field(description="confirmed bookings, the part inside the period")
+    cross_org_hours: float = Field(description="booked by another organisation than the owner")
+    cross_org_share: float | None
+    occupancy: float | None = Field(description="unit-hours booked over unit-hours open")
+    organisations_served: int
+    credits_circulated: float
+    cancellations: int
+    late_cancellations: int = Field(description="after the free-cancellation deadline")
+
+
+class ResourceImpact(Answer):
+    id: Id
+    name: str
+    kind: Literal[RESOURCE_KINDS]
+    owner_organisation_id: Id
+    hours: float
+    cross_org_hours: float
+    organisations: int = Field(description="distinct organisations that booked it")
+    open_hours: float
+    occupancy: float | None
+
+
+class OrganisationImpact(Answer):
+    id: Id
+    name: str
+    hours: float
+    cross_org_hours: float
+    staff_hours: float = Field(description="staff time and expertise booked")
+    sessions: int
+    staff_share: float | None = Field(description="of all staff and expertise hours")
+    staff_cost: float | None = Field(description="staff hours times hourly_cost, if given")
+    credits_paid: float
+    cancellations: int
+    late_cancellations: int
+
+
+class MonthImpact(Answer):
+    month: str
+    hours: float
+    cross_org_hours: float
+
+
+class ImpactReport(Answer):
+    period: ReportPeriod
+    organisation_id: Id | None = Field(description="the organisation whose part this is")
+    default_opening_hours: DefaultOpening
+    totals: ImpactTotals
+    by_resource: list[ResourceImpact]
+    by_organisation: list[OrganisationImpact]
+    by_month: list[MonthImpact]
+
+
+class CreditEntry(Answer):
+    id: Id
+    at: UtcTime
+    amount: float = Field(description="credits; negative: a debit")
+    reason: Literal[CREDIT_REASONS]
+    booking_id: Id | None
+    memo: str
+
+
+class Account(Answer):
+    balance: float
+    floor: float = Field(description="the lowest balance its bookings may reach")
+    entries: list[CreditEntry] = Field(description="newest first")
+    page: int
+    pages: int
+    total: int = Field(description="entries in all pages")
 
 
 class Booking(Answer):

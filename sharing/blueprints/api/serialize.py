@@ -15,8 +15,9 @@ from sharing.engine import (
     Skipped,
 )
 from sharing.engine.policy import NUMERIC_RULES, WEEKDAYS
-from sharing.models import Booking, Closure, Organisation, Quota, Resource, User
+from sharing.models import Booking, Closure, CreditEntry, Organisation, Quota, Resource, User
 from sharing.services.catalogue import KINDS
+from sharing.services.credits import Account
 from sharing.services.feeds import feed_urls, resource_feed_url
 from sharing.services.messages import describe
 from sharing.services.permissions import can_manage_resource, can_see_booking_details, role_in
@@ -55,11 +56,30 @@ def resource_json(resource: Resource, viewer: User) -> dict[str, Any]:
         "opening_hours": opening_hours_json(resource.opening_hours),
     }
     data.update({name: getattr(resource, name) for name in BOOKING_RULE_FIELDS})
+    data.update(price=None if resource.price is None else float(resource.price),
+                price_unit=resource.price_unit,
+                free_cancellation_minutes=resource.free_cancellation_minutes)
     data.update({name: getattr(resource, name) for name in KINDS[resource.kind].fields})
     data["feed_url"] = resource_feed_url(viewer, resource)
     if can_manage_resource(viewer, resource):
         data["visible_to"] = sorted(resource.visible_to_ids)
     return data
+
+
+def credits_json(cents: int) -> float:
+    return cents / 100
+
+
+def credit_entry_json(entry: CreditEntry) -> dict[str, Any]:
+    return {"id": entry.id, "at": iso(entry.at), "amount": credits_json(entry.amount_cents),
+            "reason": entry.reason, "booking_id": entry.booking_id, "memo": entry.memo}
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    return {"balance": credits_json(account.balance_cents),
+            "floor": credits_json(account.floor_cents),
+            "entries": [credit_entry_json(entry) for entry in account.entries],
+            "page": account.page, "pages": account.pages, "total": account.total}
 
 
 def closure_json(closure: Closure) -> dict[str, Any]:

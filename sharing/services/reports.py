@@ -1,0 +1,457 @@
+"""Impact reports: how much the pole's members really share, over a period.
+
+Hours come from confirmed bookings, summed by the database per month, resource and
+booking organisation (never one row per booking into Python). A booking that straddles
+the period's edges, or a month's, counts only the part inside it, the edges being
+midnight on the resource's site. Occupancy divides unit-hours booked by unit-hours open,
+from the opening hours minus closures; a resource without opening hours counts as open
+08:00-20:00 on weekdays, and the report says how many did. Cross-organisation hours are
+those booked by another organisation than the resource's owner: the core "mutualisation"
+indicator. The coordinator sees the whole pole; a member, only its organisation's part.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from flask_babel import gettext as _
+from pydantic import ConfigDict
+from sqlalchemy import case, func, literal, literal_column, select, union_all
+from sqlalchemy.orm import contains_eager
+
+from sharing.core.contracts import Contract, checked, choice, refuse, row_id, validate
+from sharing.core.database import UTCDateTime, is_postgresql
+from sharing.core.extensions import db
+from sharing.core.validation import EARLIEST_DATE, LATEST_DATE, InvalidInput
+from sharing.engine.calendar import longest_occupancy
+from sharing.engine.contracts import NotAllowed
+from sharing.engine.policy import WEEKDAYS, has_opening_hours
+from sharing.engine.times import at_wall_minutes, open_intervals, subtract, zone
+from sharing.models import (
+    RESOURCE_KINDS,
+    Booking,
+    Closure,
+    CreditEntry,
+    Organisation,
+    Resource,
+    Site,
+    User,
+)
+from sharing.services.permissions import can_see_report_of, is_admin
+
+# Assumed for resources without opening hours, and said so in the report.
+DEFAULT_OPENING_HOURS = {day: [["08:00", "20:00"]] if day not in ("sat", "sun") else []
+                         for day in WEEKDAYS}
+LONGEST_PERIOD_DAYS = 3 * 366  # a report's cost is bounded by its months and resources
+PEOPLE_KINDS = ("staff", "expertise")
+SECONDS_PER_DAY = 86400
+SECONDS_PER_HOUR = 3600
+
+
+def parse_day(value: Any) -> date:
+    if not isinstance(value, str) or len(value) != 10:
+        raise refuse(_("Give a date such as 2027-01-31."))
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise refuse(_("Give a date such as 2027-01-31.")) from None
+    if not EARLIEST_DATE.date() <= day < LATEST_DATE.date():
+        raise refuse(_("Give a date between %(earliest)s and %(latest)s.",
+                       earliest=EARLIEST_DATE.date().isoformat(),
+                       latest=LATEST_DATE.date().isoformat()))
+    return day
+
+
+def parse_query_id(value: Any) -> int:
+    number = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() \
+        and len(value) < 12 else value
+    return row_id(number)
+
+
+def parse_cost(value: Any) -> Decimal:
+    try:
+        cost = Decimal(value) if isinstance(value, str) and len(value) < 20 else None
+    except ArithmeticError:
+        cost = None
+    if cost is None or not cost.is_finite() or not 0 <= cost <= 100_000:
+        raise refuse(_("Enter an hourly cost between 0 and 100000."))
+    return cost
+
+
+Day = Annotated[date, *checked(parse_day, {"type": "string", "format": "date"})]
+QueryId = Annotated[int, *checked(parse_query_id, {"type": "integer", "minimum": 1})]
+Cost = Annotated[Decimal, *checked(parse_cost, {"type": "number", "minimum": 0,
+                                                "maximum": 100_000})]
+
+
+class ReportQuery(Contract):
+    """A report's period (both days included, on the sites' clocks) and filters, as sent
+    in a query string by the pages and the API."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    start: Day
+    end: Day
+    site: QueryId | None = None
+    kind: choice(RESOURCE_KINDS, optional=True) = None
+    resource: QueryId | None = None
+    organisation: QueryId | None = None
+    hourly_cost: Cost | None = None
+
+
+def read_query(args: dict[str, str]) -> ReportQuery:
+    """The filters from a query string; empty values are no filter."""
+    return checked_period(validate(ReportQuery, {name: value for name, value in args.items()
+                                                 if value}))
+
+
+def checked_period(query: ReportQuery) -> ReportQuery:
+    if query.end < query.start:
+        raise InvalidInput(end=_("The end must come after the start."))
+    if (query.end - query.start).days >= LONGEST_PERIOD_DAYS:
+        raise InvalidInput(end=_("A report covers at most %(n)s days.", n=LONGEST_PERIOD_DAYS))
+    return query
+
+
+def scope_for(viewer: User, query: ReportQuery) -> int | None:
+    """The organisation the report is restricted to: any or none for the coordinator; for
+    anyone else one of their own organisations (the only one, if they have one)."""
+    if is_admin(viewer):
+        return query.organisation
+    organisation_id = query.organisation
+    if organisation_id is None and len(viewer.memberships) == 1:
+        organisation_id = viewer.memberships[0].organisation_id
+    if organisation_id is None:
+        raise InvalidInput(organisation=_("Choose one of your organisations."))
+    if not can_see_report_of(viewer, organisation_id):
+        raise NotAllowed
+    return organisation_id
+
+
+# --- SQL -------------------------------------------------------------------------------------
+
+def seconds_between(start, end):
+    """SQL: seconds from `start` to `end`, both timestamps."""
+    if is_postgresql():
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * SECONDS_PER_DAY
+
+
+def later(a, b):
+    return func.greatest(a, b) if is_postgresql() else func.max(a, b)
+
+
+def earlier(a, b):
+    return func.least(a, b) if is_postgresql() else func.min(a, b)
+
+
+@dataclass(frozen=True)
+class Month:
+    index: int
+    label: str  # 2027-03
+    start: datetime
+    end: datetime
+
+
+def months_of(query: ReportQuery, tz_name: str) -> list[Month]:
+    """The period's months, the first and last cut at the period's edges, in UTC."""
+    tz, months, first = zone(tz_name), [], query.start.replace(day=1)
+    while first <= query.end:
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        start, end = max(first, query.start), min(following, query.end + timedelta(days=1))
+        months.append(Month(len(months), f"{first:%Y-%m}", at_wall_minutes(start, 0, tz),
+                            at_wall_minutes(end, 0, tz)))
+        first = following
+    return months
+
+
+def in_scope(query: ReportQuery, organisation_id: int | None, tz_name: str) -> list:
+    """SQL conditions on the booking's resource and organisation (joined by the caller)."""
+    conditions = [Site.timezone == tz_name]
+    for wanted, column in ((query.site, Resource.site_id), (query.kind, Resource.kind),
+                           (query.resource, Resource.id),
+                           (organisation_id, Booking.organisation_id)):
+        if wanted is not None:
+            conditions.append(column == wanted)
+    return conditions
+
+
+def scoped(statement, query: ReportQuery, organisation_id: int | None, tz_name: str):
+    return statement.join(Resource, Resource.id == Booking.resource_id) \
+        .join(Site, Site.id == Resource.site_id) \
+        .where(*in_scope(query, organisation_id, tz_name))
+
+
+def period_rows(query, organisation_id, tz_name, start: datetime, end: datetime):
+    """(resource, organisation) → seconds, unit-seconds, sessions, over the whole period."""
+    start_at, end_at = literal(start, UTCDateTime), literal(end, UTCDateTime)
+    seconds = seconds_between(later(Booking.starts_at, start_at), earlier(Booking.ends_at, end_at))
+    statement = select(Booking.resource_id, Booking.organisation_id, func.sum(seconds),
+                       func.sum(seconds * Booking.quantity),
+                       func.sum(case((Booking.starts_at >= start_at, 1), else_=0))
+                       ).select_from(Booking)
+    statement = scoped(statement, query, organisation_id, tz_name).where(
+        Booking.status == "confirmed", Booking.starts_at >= start - longest_occupancy(),
+        Booking.starts_at < end, Booking.ends_at > start)
+    return db.session.execute(statement.group_by(Booking.resource_id,
+                                                 Booking.organisation_id)).all()
+
+
+def start_month(months: list[Month]):
+    """SQL: the index of the month a booking starts in (the first, if before the period)."""
+    if len(months) == 1:
+        return literal(0)
+    return case(*[(Booking.starts_at < literal(m.end, UTCDateTime), m.index)
+                  for m in months[:-1]], else_=months[-1].index)
+
+
+def month_rows(query, organisation_id, tz_name, months, shared):
+    """(month it starts in, shared) → seconds inside the period: one pass, no join."""
+    start, end = months[0].start, months[-1].end
+    seconds = seconds_between(later(Booking.starts_at, literal(start, UTCDateTime)),
+                              earlier(Booking.ends_at, literal(end, UTCDateTime)))
+    bucket, shared = start_month(months).label("start_month"), shared.label("shared")
+    statement = select(bucket, shared, func.sum(seconds)).select_from(Booking)
+    statement = scoped(statement, query, organisation_id, tz_name).where(
+        Booking.status == "confirmed", Booking.starts_at >= start - longest_occupancy(),
+        Booking.starts_at < end, Booking.ends_at > start)
+    return db.session.execute(statement.group_by(bucket, shared)).all()
+
+
+def overflow_rows(query, organisation_id, tz_name, months, shared):
+    """(month, shared) → seconds of bookings running past the month's end, after it (within
+    the period): what its start month counted for the months after. Each end reads only
+    the short range of the start-time index of bookings that can still be running then."""
+    lookback, period_end = longest_occupancy(), literal(months[-1].end, UTCDateTime)
+    shared = shared.label("shared")
+    parts = []
+    for month in months[:-1]:
+        boundary = literal(month.end, UTCDateTime)
+        part = select(literal(month.index).label("idx"), shared, func.sum(seconds_between(
+            boundary, earlier(Booking.ends_at, period_end))).label("seconds")).select_from(Booking)
+        parts.append(scoped(part, query, organisation_id, tz_name).where(
+            Booking.status == "confirmed", Booking.starts_at >= month.end - lookback,
+            Booking.starts_at < month.end, Booking.ends_at > month.end).group_by(shared))
+    return db.session.execute(union_all(*parts)).all() if parts else []
+
+
+def month_seconds(query, organisation_id, tz_name, months) -> dict[tuple[int, bool], float]:
+    """(month, shared) → seconds inside it: counted by start month, then what ran past each
+    month's end moved into the next (a month-long booking moves on again)."""
+    shared = Booking.organisation_id != Resource.owner_organisation_id
+    totals: dict[tuple[int, bool], float] = defaultdict(float)
+    for idx, cross, seconds in month_rows(query, organisation_id, tz_name, months, shared):
+        totals[idx, bool(cross)] += float(seconds)
+    for idx, cross, seconds in overflow_rows(query, organisation_id, tz_name, months, shared):
+        totals[idx, bool(cross)] -= float(seconds)
+        totals[idx + 1, bool(cross)] += float(seconds)
+    return totals
+
+
+def late_cancellation():
+    """SQL: the booking was cancelled after its free-cancellation deadline."""
+    if is_postgresql():
+        deadline = Booking.starts_at - Resource.free_cancellation_minutes * literal_column(
+            "interval '1 minute'")
+        return Booking.decided_at > deadline
+    return func.julianday(Booking.decided_at) > func.julianday(Booking.starts_at) \
+        - Resource.free_cancellation_minutes / 1440.0
+
+
+def cancellation_rows(query, organisation_id, tz_name, months):
+    statement = select(Booking.organisation_id, func.count(),
+                       func.sum(case((late_cancellation(), 1), else_=0))).select_from(Booking)
+    statement = scoped(statement, query, organisation_id, tz_name).where(
+        Booking.status == "cancelled", Booking.starts_at >= months[0].start,
+        Booking.starts_at < months[-1].end)
+    return db.session.execute(statement.group_by(Booking.organisation_id)).all()
+
+
+def credit_rows(query, organisation_id, tz_name, months):
+    """Credits each booking organisation paid (net of refunds) within the period."""
+    statement = select(Booking.organisation_id, func.sum(-CreditEntry.amount_cents)) \
+        .select_from(CreditEntry).join(Booking, Booking.id == CreditEntry.booking_id)
+    statement = scoped(statement, query, organisation_id, tz_name).where(
+        CreditEntry.organisation_id == Booking.organisation_id,
+        CreditEntry.at >= months[0].start, CreditEntry.at < months[-1].end)
+    return db.session.execute(statement.group_by(Booking.organisation_id)).all()
+
+
+def timezones(query: ReportQuery) -> list[str]:
+    statement = select(Site.timezone).distinct()
+    if query.site is not None:
+        statement = statement.where(Site.id == query.site)
+    return sorted(db.session.scalars(statement))
+
+
+# --- open hours ------------------------------------------------------------------------------
+
+def resources_in_scope(query: ReportQuery, used_ids: set[int], organisation_id: int | None
+                       ) -> list[Resource]:
+    """Every resource the filters name (the coordinator); those it used (an organisation)."""
+    statement = select(Resource).join(Site).options(contains_eager(Resource.site))
+    for wanted, column in ((query.site, Resource.site_id), (query.kind, Resource.kind),
+                           (query.resource, Resource.id)):
+        if wanted is not None:
+            statement = statement.where(column == wanted)
+    if organisation_id is not None:
+        statement = statement.where(Resource.id.in_(used_ids))
+    return list(db.session.scalars(statement.order_by(Resource.name, Resource.id)))
+
+
+def open_seconds(resources: list[Resource], query: ReportQuery) -> dict[int, float]:
+    """Seconds each resource is open in the period: its weekly hours (or the default)
+    on its site's clock, minus its closures. One computation per distinct week."""
+    closures = defaultdict(list)
+    for closure in db.session.scalars(select(Closure).where(
+            Closure.resource_id.in_([r.id for r in resources]))):
+        closures[closure.resource_id].append((closure.starts_at, closure.ends_at))
+    by_pattern: dict[tuple[str, str], list] = {}
+    result = {}
+    for resource in resources:
+        tz = zone(resource.timezone)
+        start = at_wall_minutes(query.start, 0, tz)
+        end = at_wall_minutes(query.end + timedelta(days=1), 0, tz)
+        hours = resource.opening_hours if has_opening_hours(resource.opening_hours) \
+            else DEFAULT_OPENING_HOURS
+        key = (json.dumps(hours, sort_keys=True), resource.timezone)
+        if key not in by_pattern:
+            spans = [(max(a, start), min(b, end)) for a, b in open_intervals(hours, tz, start, end)]
+            by_pattern[key] = (spans, seconds_in(spans))
+        spans, seconds = by_pattern[key]
+        result[resource.id] = seconds_in(subtract(spans, closures[resource.id])) \
+            if closures[resource.id] else seconds
+    return result
+
+
+def seconds_in(spans) -> float:
+    return sum((b - a).total_seconds() for a, b in spans)
+
+
+# --- the report ------------------------------------------------------------------------------
+
+def hours(seconds: float) -> float:
+    return round(seconds / SECONDS_PER_HOUR, 2)
+
+
+def share(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass
+class Tally:
+    seconds: float = 0
+    cross_seconds: float = 0
+    unit_seconds: float = 0
+    people_seconds: float = 0
+    sessions: int = 0
+    organisations: set[int] = field(default_factory=set)
+
+    def add(self, seconds, unit_seconds, sessions, cross: bool, people: bool, org_id):
+        self.seconds += seconds
+        self.unit_seconds += unit_seconds
+        self.cross_seconds += seconds if cross else 0
+        self.people_seconds += seconds if people else 0
+        self.sessions += sessions if people else 0
+        self.organisations.add(org_id)
+
+
+@dataclass
+class Tallies:
+    total: Tally = field(default_factory=Tally)
+    resources: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    organisations: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    months: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    cancellations: dict[int, tuple[int, int]] = field(default_factory=dict)
+    credits: dict[int, int] = field(default_factory=dict)
+
+
+def tally(query: ReportQuery, organisation_id: int | None) -> Tallies:
+    tallies = Tallies()
+    owners, kinds = {}, {}
+    for resource_id, owner_id, kind in db.session.execute(
+            select(Resource.id, Resource.owner_organisation_id, Resource.kind)):
+        owners[resource_id], kinds[resource_id] = owner_id, kind
+    for tz_name in timezones(query):
+        months = months_of(query, tz_name)
+        for resource_id, org_id, seconds, unit_seconds, sessions in period_rows(
+                query, organisation_id, tz_name, months[0].start, months[-1].end):
+            facts = (round(seconds), round(unit_seconds), sessions,
+                     owners[resource_id] != org_id, kinds[resource_id] in PEOPLE_KINDS, org_id)
+            for group in (tallies.total, tallies.resources[resource_id],
+                          tallies.organisations[org_id]):
+                group.add(*facts)
+        for (idx, cross), seconds in month_seconds(query, organisation_id, tz_name,
+                                                   months).items():
+            tallies.months[months[idx].label].add(round(seconds), 0, 0, cross, False, None)
+        for org_id, count, late in cancellation_rows(query, organisation_id, tz_name, months):
+            before = tallies.cancellations.get(org_id, (0, 0))
+            tallies.cancellations[org_id] = (before[0] + count, before[1] + (late or 0))
+        for org_id, cents in credit_rows(query, organisation_id, tz_name, months):
+            tallies.credits[org_id] = tallies.credits.get(org_id, 0) + (cents or 0)
+    return tallies
+
+
+def impact_report(viewer: User, query: ReportQuery) -> dict[str, Any]:
+    """The report as the API sends it; pages, CSV and the summary show the same dict."""
+    organisation_id = scope_for(viewer, query)
+    tallies = tally(query, organisation_id)
+    resources = resources_in_scope(query, set(tallies.resources), organisation_id)
+    open_time = open_seconds(resources, query)
+    capacity = sum(open_time[r.id] * r.quantity for r in resources)
+    total = tallies.total
+    return {
+        "period": {"start": query.start.isoformat(), "end": query.end.isoformat()},
+        "organisation_id": organisation_id,
+        "default_opening_hours": {
+            "hours": "08:00-20:00, Monday to Friday",
+            "resources": sum(1 for r in resources if not has_opening_hours(r.opening_hours))},
+        "totals": {
+            "hours": hours(total.seconds), "cross_org_hours": hours(total.cross_seconds),
+            "cross_org_share": share(total.cross_seconds, total.seconds),
+            "occupancy": share(total.unit_seconds, capacity),
+            "organisations_served": len(total.organisations),
+            "credits_circulated": sum(tallies.credits.values()) / 100,
+            "cancellations": sum(c for c, _late in tallies.cancellations.values()),
+            "late_cancellations": sum(late for _c, late in tallies.cancellations.values()),
+        },
+        "by_resource": [resource_line(r, tallies.resources.get(r.id, Tally()), open_time[r.id])
+                        for r in resources],
+        "by_organisation": organisation_lines(tallies, query.hourly_cost),
+        "by_month": [{"month": label, "hours": hours(t.seconds),
+                      "cross_org_hours": hours(t.cross_seconds)}
+                     for label, t in sorted(tallies.months.items())],
+    }
+
+
+def resource_line(resource: Resource, counted: Tally, open_time: float) -> dict[str, Any]:
+    return {"id": resource.id, "name": resource.name, "kind": resource.kind,
+            "owner_organisation_id": resource.owner_organisation_id,
+            "hours": hours(counted.seconds), "cross_org_hours": hours(counted.cross_seconds),
+            "organisations": len(counted.organisations), "open_hours": hours(open_time),
+            "occupancy": share(counted.unit_seconds, open_time * resource.quantity)}
+
+
+def organisation_lines(tallies: Tallies, hourly_cost: Decimal | None) -> list[dict[str, Any]]:
+    ids = set(tallies.organisations) | set(tallies.cancellations) | set(tallies.credits)
+    names = {org_id: name for org_id, name in db.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))}
+    people_total = sum(t.people_seconds for t in tallies.organisations.values())
+    lines = []
+    for org_id in sorted(ids, key=lambda i: names[i]):
+        counted = tallies.organisations.get(org_id, Tally())
+        cancelled, late = tallies.cancellations.get(org_id, (0, 0))
+        cost = None if hourly_cost is None else \
+            round(float(hourly_cost) * counted.people_seconds / SECONDS_PER_HOUR, 2)
+        lines.append({
+            "id": org_id, "name": names[org_id], "hours": hours(counted.seconds),
+            "cross_org_hours": hours(counted.cross_seconds),
+            "staff_hours": hours(counted.people_seconds), "sessions": counted.sessions,
+            "staff_share": share(counted.people_seconds, people_total), "staff_cost": cost,
+            "credits_paid": tallies.credits.get(org_id, 0) / 100,
+            "cancellations": cancelled, "late_cancellations": late})
+    return lines
+
