@@ -127,7 +127,8 @@ def test_every_conflict_code_is_worded_in_french(app):
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         for code in CODES:
             params = {"n": 3, "time": "02:30", "title": "x", "reason": "",
-                      "total": 5, "period": "month", "limit": 4}
+                      "total": 5, "period": "month", "limit": 4, "price": 1250,
+                      "balance": 300, "floor": -1000}
             worded = describe(Conflict(code, params))
             assert worded and "%(" not in worded, code
         assert describe(Conflict("capacity", {})) == "Créneau déjà pris."

@@ -40,7 +40,6 @@ from sharing.engine import (
     cancel,
     decide,
 )
-from sharing.engine.credits import format_credits
 from sharing.forms import FORM_ERROR, form_status, show_errors
 from sharing.forms.bookings import ApproveForm, BookingForm, CancelForm, RejectForm
 from sharing.models import Booking, Resource
@@ -60,7 +59,7 @@ from sharing.services.catalogue import (
     opening_hours_table,
 )
 from sharing.services.ical import single_event_calendar
-from sharing.services.messages import describe
+from sharing.services.messages import describe, format_credits
 from sharing.services.organisations import get_sites
 from sharing.services.permissions import (
     bookable_organisations,

@@ -12,11 +12,12 @@ from flask_login import current_user
 from sharing.blueprints.lookups import signed_in_only
 from sharing.core.database import utcnow
 from sharing.core.validation import EARLIEST_DATE, LATEST_DATE
-from sharing.engine.credits import balance_cents, format_credits, pole_floor_cents
+from sharing.engine.credits import balance_cents, pole_floor_cents
 from sharing.forms import FORM_ERROR, save_form
 from sharing.forms.credits import FloorForm, GrantForm, PoleFloorForm
 from sharing.models import Organisation
 from sharing.services import credits
+from sharing.services.messages import format_credits
 from sharing.services.organisations import find_organisation_by_slug, get_organisations
 from sharing.services.permissions import can_manage_credits, can_see_credit_account
 

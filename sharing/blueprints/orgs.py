@@ -14,12 +14,12 @@ from sharing.blueprints.lookups import (
 from sharing.core.extensions import db
 from sharing.core.limits import account_link_limit
 from sharing.core.validation import InvalidInput
-from sharing.engine.credits import balance_cents, format_credits
+from sharing.engine.credits import balance_cents
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import InviteForm, RoleForm
 from sharing.models import Membership, Organisation
 from sharing.services.accounts import get_pending_invitations, invite_to_organisation
-from sharing.services.messages import describe_message
+from sharing.services.messages import describe_message, format_credits
 from sharing.services.organisations import (
     change_role,
     find_membership,

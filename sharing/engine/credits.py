@@ -11,7 +11,6 @@ the owner need no lock: more credit never crosses a floor.
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from flask_babel import format_decimal
 from sqlalchemy import func, select
 
 from sharing.core.database import is_postgresql
@@ -20,10 +19,6 @@ from sharing.engine.rules import Conflict, Slot
 from sharing.models import Booking, CreditEntry, CreditSettings, Organisation, Resource
 
 SECONDS_PER_HOUR = 3600
-
-
-def format_credits(cents: int) -> str:
-    return format_decimal(cents / 100, format="#,##0.##")
 
 
 def price_cents(resource: Resource, organisation_id: int, start: datetime, end: datetime,
@@ -71,14 +66,13 @@ def lock_organisations(organisation_ids: list[int]) -> None:
                            .order_by(Organisation.id).with_for_update(key_share=True))
 
 
-def floor_refusal(organisation: Organisation, cost_cents: int) -> dict[str, str] | None:
-    """The `credit` reason's values (price, balance, floor) when spending `cost_cents`
-    would cross the floor; None when the balance allows it."""
+def floor_refusal(organisation: Organisation, cost_cents: int) -> dict[str, int] | None:
+    """The `credit` reason's values (price, balance, floor, in hundredths of a credit)
+    when spending `cost_cents` would cross the floor; None when the balance allows it."""
     balance, floor = balance_cents(organisation.id), floor_cents(organisation)
     if cost_cents <= 0 or balance - cost_cents >= floor:
         return None
-    return {"price": format_credits(cost_cents), "balance": format_credits(balance),
-            "floor": format_credits(floor)}
+    return {"price": cost_cents, "balance": balance, "floor": floor}
 
 
 def net_by_organisation(booking: Booking) -> dict[int, int]:

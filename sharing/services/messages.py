@@ -7,6 +7,7 @@ feeds) all word them here, when they show them.
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from sharing.core.validation import InvalidInput, Message
@@ -96,8 +97,19 @@ def quota(params: Mapping[str, Any]) -> str:
     return worded("quota", {**params, "period": str(PERIODS[params["period"]])})
 
 
+def format_credits(cents: int) -> str:
+    """An amount of credits (stored in hundredths) as the reader writes numbers."""
+    return format_decimal(cents / 100, format="#,##0.##")
+
+
+def credit(params: Mapping[str, Any]) -> str:
+    return worded("credit", {name: format_credits(params[name])
+                             for name in ("price", "balance", "floor")})
+
+
 VARIANTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "closed": closed, "too_soon": too_soon, "capacity": capacity, "quota": quota}
+    "closed": closed, "too_soon": too_soon, "capacity": capacity, "quota": quota,
+    "credit": credit}
 
 
 def describe(reason: Coded) -> str:
