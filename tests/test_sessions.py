@@ -62,6 +62,15 @@ def test_sign_out_everywhere_ends_every_copy(app, user):
     assert opens_account(signed_in(app, user))  # signing in again works
 
 
+def test_signing_out_ends_a_copy_of_the_session_cookie(app, user):
+    browser = signed_in(app, user)
+    thief = stolen_copy(app, browser)
+    assert opens_account(thief)
+    assert browser.post("/logout").status_code == 302
+    assert not opens_account(thief)
+    assert opens_account(signed_in(app, user))
+
+
 def test_a_password_change_keeps_this_browser_only(app, user):
     browser = signed_in(app, user)
     thief = stolen_copy(app, browser)

@@ -15,6 +15,7 @@ from sharing.forms.accounts import ForgotPasswordForm, JoinForm, LoginForm, NewP
 from sharing.services.accounts import (
     accept_invitation,
     authenticate,
+    end_all_sessions,
     find_user_by_email,
     get_invitation,
     get_reset_token_user,
@@ -71,6 +72,11 @@ def login():
 @bp.post("/logout")
 def logout():
     # POST only, and CSRFProtect checks the token: no page can sign a visitor out.
+    # Sessions live in signed cookies: a copy of this one (a stolen or shared cookie) can
+    # only be revoked with every session of the account.
+    if current_user.is_authenticated:
+        end_all_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("main.index"))
