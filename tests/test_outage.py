@@ -2,13 +2,16 @@
 request gets a fresh connection (pre-ping), and a request caught by the cut answers 503
 with Retry-After, in JSON on the API, never a 500 and never a failure in the teardown."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from conftest import make_app
-from flask import request
-from sqlalchemy import create_engine, text
+from flask import has_request_context, request
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.orm import Session
 
 from sharing.core.extensions import db
-from sharing.models import User
+from sharing.models import Booking, Membership, Organisation, Resource, Site, User
 from sharing.services.api_tokens import create_api_token
 
 pytestmark = pytest.mark.postgresql
@@ -26,6 +29,7 @@ def outage(postgres, tmp_path):
     with app.app_context():
         db.create_all()
         user = User(email="cut@example.org", display_name="Cut")
+        seed_a_taken_room(user)
         db.session.add(user)
         db.session.flush()
         raw = create_api_token(user, "outage")[1]
@@ -36,6 +40,23 @@ def outage(postgres, tmp_path):
     admin.dispose()
     with app.app_context():
         db.engine.dispose()
+
+
+TAKEN = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=2)
+
+
+def seed_a_taken_room(user: User) -> None:
+    """Two rooms; the first taken at TAKEN by another organisation, the second free."""
+    site, owner, other = Site(name="Voiron"), Organisation(slug="o", name="O"), \
+        Organisation(slug="p", name="P")
+    user.memberships.append(Membership(organisation=owner))
+    rooms = [Resource(kind="room", name=f"Salle {n}", slug=f"salle-{n}", owner=owner,
+                      site=site) for n in (1, 2)]
+    db.session.add_all(rooms)
+    db.session.flush()
+    db.session.add(Booking(resource=rooms[0], organisation=other, user=user, starts_at=TAKEN,
+                           ends_at=TAKEN + timedelta(hours=1),
+                           blocks_until=TAKEN + timedelta(hours=1)))
 
 
 def cut_own_connection(admin) -> None:
@@ -79,3 +100,51 @@ def test_a_page_caught_by_a_cut_answers_a_503_page(outage):
     assert "Service momentanément indisponible" in cut.text
     assert "Retry-After" in cut.headers
     assert client.get("/").status_code == 200
+
+
+@pytest.fixture
+def cut_after_the_refusal(outage):
+    """Cut the request's connection at the first statement after the booking's write
+    transaction rolled back: where the alternatives are sought."""
+    _app, admin, _headers = outage
+    state = {"cut": "waiting"}
+
+    def arm(_session):
+        if has_request_context() and state["cut"] == "waiting":  # the write transaction's
+            state["cut"] = "armed"
+
+    def cut(conn, _cursor, _statement, _parameters, _context, _many):
+        if state["cut"] == "armed":
+            state["cut"] = "done"
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with admin.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    event.listen(Session, "after_rollback", arm)
+    with _app.app_context():
+        event.listen(db.engine, "before_cursor_execute", cut)
+    yield state
+    event.remove(Session, "after_rollback", arm)
+    with _app.app_context():
+        event.remove(db.engine, "before_cursor_execute", cut)
+
+
+def booking_of_the_taken_room(app, headers):
+    with app.app_context():
+        room_id, org_id = db.session.execute(text(
+            "SELECT r.id, r.owner_organisation_id FROM resource r WHERE r.slug = 'salle-1'"
+        )).one()
+    body = {"resource_id": room_id, "organisation_id": org_id,
+            "start": TAKEN.isoformat(), "end": (TAKEN + timedelta(hours=1)).isoformat()}
+    return app.test_client().post("/api/v1/bookings", json=body, headers=headers)
+
+
+def test_alternatives_cut_off_leave_the_refusal_without_them(outage, cut_after_the_refusal):
+    app, _admin, headers = outage
+    refused = booking_of_the_taken_room(app, headers)
+    assert refused.status_code == 409, refused.json
+    assert [c["code"] for c in refused.json["conflicts"]] == ["capacity"]
+    assert refused.json["alternatives"] == []
+    assert cut_after_the_refusal["cut"] == "done"
+    again = booking_of_the_taken_room(app, headers)  # no cut armed any more: alternatives
+    assert again.status_code == 409 and again.json["alternatives"]

@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import DateTime, event, func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.types import TypeDecorator
 
 from sharing.core.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# What a lost or refused connection raises (a restart, a failover, a cut, a full pool).
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -9,13 +9,12 @@ and the signed-in user both live there.
 import logging
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import InterfaceError, OperationalError
 
+from sharing.core.database import DATABASE_UNREACHABLE
 from sharing.core.extensions import db
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
-DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
 PAGE = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>503</title></head><body>
 <h1>Service momentanément indisponible</h1><p>Réessayez dans quelques secondes.</p>

@@ -13,7 +13,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from sharing.core.database import is_postgresql, read_transaction, utcnow, write_transaction
+from sharing.core.database import (
+    DATABASE_UNREACHABLE,
+    is_postgresql,
+    read_transaction,
+    utcnow,
+    write_transaction,
+)
 from sharing.core.extensions import db
 from sharing.core.validation import (
     LARGEST_COUNT,
@@ -27,6 +33,7 @@ from sharing.core.validation import (
 from sharing.engine.alternatives import find_alternatives
 from sharing.engine.calendar import ResourceCalendar, load_calendar
 from sharing.engine.contracts import (
+    Alternative,
     BookingRefused,
     BookingRequest,
     BookingResult,
@@ -190,10 +197,21 @@ def book(user: User, request: BookingRequest, now: datetime | None = None) -> Bo
             result = book_occurrences(resources, request, user, occurrences, now)
     except BookingRefused as refused:
         if request.recurrence is None and not request.extra_resource_ids:
-            with read_transaction():
-                refused.alternatives = find_alternatives(user, request, now)
+            refused.alternatives = alternatives_if_reachable(user, request, now)
         raise
     return result
+
+
+def alternatives_if_reachable(user: User, request: BookingRequest, now: datetime
+                              ) -> list[Alternative]:
+    """The refusal stands on its own: a connection lost while looking for alternatives
+    leaves it without them rather than failing the whole answer."""
+    try:
+        with read_transaction():
+            return find_alternatives(user, request, now)
+    except DATABASE_UNREACHABLE:
+        db.session.rollback()  # drops the dead connection; the next statement gets another
+        return []
 
 
 def check(user: User, request: BookingRequest, now: datetime | None = None) -> list[Conflict]:
