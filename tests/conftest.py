@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import g
+from flask_babel import refresh as refresh_language
 from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -205,8 +206,10 @@ def app(tmp_path, database_url, app_config):
 
 def forget_cached_user() -> None:
     """The test keeps one app context, hence one `g`, across requests: Flask-Login would
-    then keep the previous request's user. Each request loads its own, as in production."""
+    then keep the previous request's user, and Flask-Babel its language. Each request
+    picks its own, as in production."""
     g.pop("_login_user", None)
+    refresh_language()
 
 
 def end_transaction(_error) -> None:
