@@ -98,6 +98,8 @@ def facts(bookings):
 def test_anonymising_a_person_who_left(app, client, login, people):
     coordinator, camille, bookings, others = people
     camille_id, before, others_id = camille.id, facts(bookings), others.id
+    coordinator.locale = "en"  # the page is read in English
+    db.session.commit()
     login(coordinator)
     page = client.get(f"/admin/people/{camille_id}/anonymise")
     assert page.status_code == 200 and b"cannot be undone" in page.data

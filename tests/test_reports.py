@@ -141,6 +141,8 @@ def test_the_api_answers_the_report_shape(client, pole):
 
 def test_the_page_shows_charts_with_their_tables(client, login, pole):
     scene, _, admin, _ = pole
+    admin.locale = "en"  # the page is read in English
+    db.session.commit()
     login(admin)
     page = client.get("/reports/?start=2027-03-01&end=2027-03-31").text
     assert page.count("<svg") == 3 and page.count("<table") == 3
