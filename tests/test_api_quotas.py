@@ -120,7 +120,8 @@ def test_a_resource_one_cannot_see_is_unknown(client, pole):
     ([{"resource_id": "1", "max_hours_per_week": 1}], "quotas[0].resource_id"),
     ([{"resource_id": 10**30, "max_hours_per_week": 1}], "quotas[0].resource_id"),
     ([{"max_hours_per_week": 1}], "quotas[0]"),
-    ([{"resource_kind": "room", "resource_id": 1, "max_hours_per_week": 1}], "quotas[0]"),
+    ([{"resource_kind": "room", "resource_id": "ROOM", "max_hours_per_week": 1}],
+     "quotas[0]"),
     ([{"resource_kind": "room"}], "quotas[0]"),
     ([{"resource_kind": "room", "max_hours_per_week": None}], "quotas[0]"),
     ([{"resource_kind": "room", "max_hours_per_week": 1, "per": "day"}], "quotas[0].per"),
@@ -135,6 +136,10 @@ def test_a_resource_one_cannot_see_is_unknown(client, pole):
 def test_invalid_quotas_are_422_with_the_path_and_write_nothing(client, pole, quotas, field):
     set_quota(pole.partner, resource_kind="room", max_hours_per_week=4)
     before = database_state()
+    # "ROOM" stands for a real resource's id (ids are not 1 on a reused database)
+    if quotas and isinstance(quotas, list) and isinstance(quotas[0], dict) \
+            and quotas[0].get("resource_id") == "ROOM":
+        quotas = [{**quotas[0], "resource_id": pole.room.id}]
     response = Api(client, pole.admin).put(path(pole.partner), json={"quotas": quotas})
     assert response.status_code == 422, response.json
     assert response.json["error"] == "invalid" and field in response.json["fields"]
