@@ -6,66 +6,15 @@ Needs Debian's Chromium (`apt-get install chromium`), the `playwright` Python pa
 for the accessibility checks, `npm install` (axe-core); skipped with the reason otherwise.
 """
 
-import shutil
-import threading
 from datetime import date, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
+from browser_helpers import AXE, playwright_api, serious_accessibility_violations
 
 from sharing.core.extensions import db
 from sharing.models import Booking, Resource
 from sharing.services.demo import PASSWORD as DEMO_PASSWORD
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="no Chromium: apt-get install chromium")
-
-
-@pytest.fixture
-def app_config():
-    return {"SERVER_NAME": None}
-
-
-@pytest.fixture
-def server(app, runner):
-    assert runner.invoke(args=["demo"]).exit_code == 0
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-
-
-@pytest.fixture
-def page(server):
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport=PHONE, locale="fr-FR", base_url=server)
-        page = context.new_page()
-        page.csp_violations = []
-        page.on("console", lambda message: "Content Security Policy" in message.text
-                and page.csp_violations.append(message.text))
-        yield page
-        browser.close()
-
-
-def serious_accessibility_violations(page) -> list[str]:
-    if not AXE.exists():
-        return []  # reported once by test_axe_is_installed
-    # Evaluated through the DevTools protocol: the pages' CSP refuses inline scripts.
-    page.evaluate(AXE.read_text())
-    result = page.evaluate("axe.run()")
-    return [f"{v['id']}: {v['help']}" for v in result["violations"]
-            if v["impact"] in ("serious", "critical")]
 
 
 def test_axe_is_installed():

@@ -1,0 +1,56 @@
+"""Real Chromium (Debian's package, driven by Playwright) against a real server on
+loopback, with the demo data: the fixtures and checks every browser test shares.
+
+Needs Debian's Chromium (`apt-get install chromium`), the `playwright` Python package and,
+for the accessibility checks, `npm install` (axe-core); skipped with the reason otherwise.
+Every test in this folder is skipped, with the reason, when Chromium is missing. The
+`page` is phone-sized; `page.set_viewport_size(DESKTOP)` for a desktop. Shared
+checks (axe-core, signing in) are in browser_helpers.py.
+"""
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from browser_helpers import PHONE, playwright_api
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+NO_CHROMIUM = None if Path(CHROMIUM).exists() else "no Chromium: apt-get install chromium"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if NO_CHROMIUM and "browser" in item.path.parts:
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+@pytest.fixture
+def app_config():
+    return {"SERVER_NAME": None}
+
+
+@pytest.fixture
+def server(app, runner):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+
+
+@pytest.fixture
+def page(server):
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport=PHONE, locale="fr-FR", base_url=server)
+        page = context.new_page()
+        page.csp_violations = []
+        page.on("console", lambda message: "Content Security Policy" in message.text
+                and page.csp_violations.append(message.text))
+        yield page
+        browser.close()
+
