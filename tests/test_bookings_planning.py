@@ -28,7 +28,7 @@ def test_a_week_monday_first_with_own_titles_and_others_busy(scene, login, creat
     header = page[page.index("<thead>"):page.index("</thead>")]
     assert header.index("Mon 11 Jan") < header.index("Sun 17 Jan")
     assert "10:00–11:00" in page and "Atelier pâtisserie" in page
-    assert "14:00–15:00" in page and "Busy" in page and "(pending)" in page
+    assert "14:00–15:00" in page and "Booked" in page and "(pending)" in page
     assert "Conseil très secret" not in page and "Ressourcerie" not in page
     assert "Annulé" not in page  # cancelled bookings hold nothing
     assert f"/bookings/new?resource={scene.room.slug}&amp;date=2027-01-13" in page
