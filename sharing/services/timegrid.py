@@ -9,7 +9,7 @@ even read unless the viewer may see them.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, select
@@ -46,27 +46,36 @@ class Span:
         return self.title is not None
 
     @property
+    def css(self) -> str:
+        """Its classes in static/timegrid.css; none for the most common, another
+        organisation's confirmed booking (a thousand resources' week holds thousands)."""
+        if self.kind != "booking":
+            return f"tg-{self.kind}"
+        return " ".join(name for name, on in (("own", self.is_own), ("pending", self.pending))
+                        if on)
+
+    @property
     def period(self) -> str:
         """"09:00–10:30" on the site's clock; "24:00" for the end of the day."""
         return f"{clock(self.start)}–{clock(self.end)}"
 
 
-@dataclass
+@dataclass(slots=True)
 class DayTimeline:
     resource: Resource
     day: date
+    timezone: ZoneInfo  # the resource's site's, read once per resource
     past: bool
+    now_minutes: int  # free time starts no earlier (today), in minutes
     opening: list[Minutes]  # the whole day for a resource bookable at any time
     spans: list[Span] = field(default_factory=list)
     holds: list[tuple[int, int, int]] = field(default_factory=list)  # start, end, units
-    now_minutes: int = 0  # free time starts no earlier (today), in minutes
+    is_closed: bool = False  # nothing bookable: no opening hours, or closed through them
 
-    @property
-    def is_closed(self) -> bool:
-        """Nothing can be booked that day, whatever is booked: no opening hours, or closed
-        through all of them."""
-        return not subtract(self.opening, [(s.start, s.end) for s in self.spans
-                                           if s.kind == "closure"])
+    def close_if_shut(self) -> None:
+        """Once every span is known: closed when closures leave no open time."""
+        closures = [(s.start, s.end) for s in self.spans if s.kind == "closure"]
+        self.is_closed = not (subtract(self.opening, closures) if closures else self.opening)
 
     @property
     def is_bookable(self) -> bool:
@@ -126,32 +135,35 @@ def full_stretches(holds: list[tuple[int, int, int]], quantity: int) -> list[Min
 
 # --- a day on a site's clock ----------------------------------------------------------------
 
-@cache
-def day_bounds(day: date, timezone: str) -> Interval:
+@lru_cache(maxsize=4096)
+def day_bounds(day: date, tz: ZoneInfo) -> Interval:
     """The UTC instants of local midnight and the next one: computed once per zone and day."""
-    tz = ZoneInfo(timezone)
     return at_wall_minutes(day, 0, tz), at_wall_minutes(day, MINUTES_PER_DAY, tz)
 
 
-def clip(start: datetime, end: datetime, day: date, timezone: str) -> Minutes | None:
+def clip(start: datetime, end: datetime, day: date, tz: ZoneInfo) -> Minutes | None:
     """[start, end) as wall-clock minutes of that local day; None when it does not touch it."""
-    day_start, day_end = day_bounds(day, timezone)
+    day_start, day_end = day_bounds(day, tz)
     if start >= day_end or end <= day_start:
         return None
-    first = wall_minutes(max(start, day_start), ZoneInfo(timezone))
-    last = MINUTES_PER_DAY if end >= day_end else wall_minutes(end, ZoneInfo(timezone))
+    first = wall_minutes(max(start, day_start), tz)
+    last = MINUTES_PER_DAY if end >= day_end else wall_minutes(end, tz)
     return first, max(first, last)  # the hour repeated in autumn may run backwards
 
 
-def opening_minutes(resource: Resource, day: date) -> list[Minutes]:
-    if not has_opening_hours(resource.opening_hours):
-        return [(0, MINUTES_PER_DAY)]
-    return weekly_minutes(resource.opening_hours, day.weekday())
+def opening_week(resource: Resource, read: dict[str, list]) -> list[list[Minutes]]:
+    """Monday's to Sunday's open spans, parsed once per distinct opening hours in `read`
+    (most resources of a site share theirs)."""
+    key = repr(resource.opening_hours)
+    if key not in read:
+        read[key] = [weekly_minutes(resource.opening_hours, weekday) for weekday in range(7)] \
+            if has_opening_hours(resource.opening_hours) else [[(0, MINUTES_PER_DAY)]] * 7
+    return read[key]
 
 
-def window_of(days: list[date], timezones: set[str]) -> Interval:
-    return (min(day_bounds(days[0], tz)[0] for tz in timezones),
-            max(day_bounds(days[-1], tz)[1] for tz in timezones))
+def window_of(days: list[date], zones: set[ZoneInfo]) -> Interval:
+    return (min(day_bounds(days[0], tz)[0] for tz in zones),
+            max(day_bounds(days[-1], tz)[1] for tz in zones))
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -172,54 +184,73 @@ def find_holding_bookings(user: User, resource_ids: list[int], start: datetime, 
         .order_by(Booking.starts_at, Booking.id))
 
 
+class Timelines(dict):
+    """(resource id, local day) → its DayTimeline, over consecutive days shown."""
+
+    def __init__(self, days: list[date]):
+        super().__init__()
+        self.first, self.last = days[0], days[-1]
+
+
 def load_timelines(user: User, resources: list[Resource], days: list[date], now: datetime
                    ) -> dict[tuple[int, date], DayTimeline]:
     """(resource id, local day) → its timeline, for every resource and day asked."""
     if not resources:
         return {}
     ids = [r.id for r in resources]
-    start, end = window_of(days, {r.timezone for r in resources})
-    timelines = {(r.id, day): new_timeline(r, day, now) for r in resources for day in days}
+    zones = {r.id: ZoneInfo(r.timezone) for r in resources}
+    start, end = window_of(days, set(zones.values()))
+    moments = {(tz, day): moment_of(day, tz, now) for tz in set(zones.values()) for day in days}
+    timelines, weeks = Timelines(days), {}
+    for resource in resources:
+        tz, week = zones[resource.id], opening_week(resource, weeks)
+        for day in days:
+            timelines[resource.id, day] = DayTimeline(resource, day, tz, *moments[tz, day],
+                                                      week[day.weekday()])
     for row in find_holding_bookings(user, ids, start, end):
-        add_booking(timelines, row, days)
+        add_booking(timelines, row, zones[row.resource_id])
     for resource_id, closures in find_closures(ids, start, end).items():
         for closure in closures:
-            add_span(timelines, resource_id, days, "closure", closure.starts_at, closure.ends_at)
+            add_span(timelines, resource_id, zones[resource_id], "closure", closure.starts_at,
+                     closure.ends_at)
     for resource_id, periods in find_external_busy(ids, start, end).items():
         for busy_start, busy_end in periods:
-            add_span(timelines, resource_id, days, "external", busy_start, busy_end)
+            add_span(timelines, resource_id, zones[resource_id], "external", busy_start,
+                     busy_end)
     for timeline in timelines.values():
-        timeline.spans.sort(key=lambda span: (span.start, span.end))
+        if len(timeline.spans) > 1:
+            timeline.spans.sort(key=lambda span: (span.start, span.end))
+        timeline.close_if_shut()
     return timelines
 
 
-def new_timeline(resource: Resource, day: date, now: datetime) -> DayTimeline:
-    day_start, day_end = day_bounds(day, resource.timezone)
-    return DayTimeline(resource, day, past=day_end <= now,
-                       opening=opening_minutes(resource, day),
-                       now_minutes=clip(day_start, now, day, resource.timezone)[1]
-                       if day_start < now else 0)
+def moment_of(day: date, tz: ZoneInfo, now: datetime) -> tuple[bool, int]:
+    """Whether the day is over, and how far into it now is (0 for a day to come)."""
+    day_start, day_end = day_bounds(day, tz)
+    return day_end <= now, clip(day_start, now, day, tz)[1] if day_start < now else 0
 
 
-def touched(timelines, resource_id: int, days: list[date], start: datetime, end: datetime):
-    """Each timeline of the resource that [start, end) touches, with its minutes there."""
-    for day in days:
-        timeline = timelines[resource_id, day]
-        minutes = clip(start, end, day, timeline.resource.timezone)
-        if minutes is not None:
+def touched(timelines, resource_id: int, tz: ZoneInfo, start: datetime, end: datetime):
+    """Each shown timeline of the resource that [start, end) touches, with its minutes:
+    only the shown days are looked at, however long a closure lasts."""
+    first = max(start.astimezone(tz).date(), timelines.first)
+    for offset in range((min(end.astimezone(tz).date(), timelines.last) - first).days + 1):
+        timeline = timelines.get((resource_id, first + timedelta(days=offset)))
+        minutes = timeline and clip(start, end, timeline.day, tz)
+        if minutes:
             yield timeline, minutes
 
 
-def add_span(timelines, resource_id: int, days: list[date], kind: str, start: datetime,
+def add_span(timelines, resource_id: int, tz: ZoneInfo, kind: str, start: datetime,
              end: datetime) -> None:
-    for timeline, (a, b) in touched(timelines, resource_id, days, start, end):
+    for timeline, (a, b) in touched(timelines, resource_id, tz, start, end):
         timeline.spans.append(Span(kind, a, b))
 
 
-def add_booking(timelines, row, days: list[date]) -> None:
-    for timeline, (a, b) in touched(timelines, row.resource_id, days, row.starts_at,
+def add_booking(timelines, row, tz: ZoneInfo) -> None:
+    for timeline, (a, b) in touched(timelines, row.resource_id, tz, row.starts_at,
                                     row.blocks_until):
-        shown = clip(row.starts_at, row.ends_at, timeline.day, timeline.resource.timezone)
+        shown = clip(row.starts_at, row.ends_at, timeline.day, tz)
         timeline.holds.append((a, b, row.quantity))
         if shown is not None:  # not only its buffer
             timeline.spans.append(Span("booking", *shown, booking_id=row.id, title=row.title,
