@@ -17,7 +17,7 @@ from sqlalchemy import case, select
 from sharing.core.extensions import db
 from sharing.engine.calendar import find_closures, find_external_busy, longest_occupancy
 from sharing.engine.policy import MINUTES_PER_DAY, has_opening_hours, weekly_minutes
-from sharing.engine.times import Interval, at_wall_minutes, merge, wall_minutes
+from sharing.engine.times import Interval, at_wall_minutes, subtract, wall_minutes
 from sharing.models import HOLDING_STATUSES, Booking, Organisation, Resource, User
 from sharing.services.permissions import booking_details_clause
 
@@ -64,7 +64,6 @@ class Span:
 class DayTimeline:
     resource: Resource
     day: date
-    timezone: ZoneInfo  # the resource's site's, read once per resource
     past: bool
     now_minutes: int  # free time starts no earlier (today), in minutes
     opening: list[Minutes]  # the whole day for a resource bookable at any time
@@ -103,21 +102,6 @@ class DayTimeline:
 
 def min_free(timeline: DayTimeline) -> int:
     return timeline.resource.slot_minutes
-
-
-def subtract(spans: list[Minutes], holes: list[Minutes]) -> list[Minutes]:
-    """What remains of `spans` outside every hole (minutes, both lists in any order)."""
-    result = []
-    for start, end in spans:
-        cursor = start
-        for hole_start, hole_end in merge(holes):
-            if hole_end > cursor and hole_start < end:
-                if hole_start > cursor:
-                    result.append((cursor, hole_start))
-                cursor = max(cursor, hole_end)
-        if cursor < end:
-            result.append((cursor, end))
-    return result
 
 
 def full_stretches(holds: list[tuple[int, int, int]], quantity: int) -> list[Minutes]:
@@ -205,7 +189,7 @@ def load_timelines(user: User, resources: list[Resource], days: list[date], now:
     for resource in resources:
         tz, week = zones[resource.id], opening_week(resource, weeks)
         for day in days:
-            timelines[resource.id, day] = DayTimeline(resource, day, tz, *moments[tz, day],
+            timelines[resource.id, day] = DayTimeline(resource, day, *moments[tz, day],
                                                       week[day.weekday()])
     for row in find_holding_bookings(user, ids, start, end):
         add_booking(timelines, row, zones[row.resource_id])
@@ -265,9 +249,10 @@ def clock(minutes: int) -> str:
 
 
 def drawn_hours(timelines: list[DayTimeline]) -> Minutes:
-    """The hours a drawn axis covers, in whole hours: the opening hours and what holds
-    the resources; the usual hours too where a resource is bookable at any time."""
-    marks = [m for t in timelines for s in t.spans for m in (s.start, s.end)]
+    """The hours a drawn axis covers, in whole hours: the opening hours and the bookings
+    (closures and busy time are drawn within, however long); the usual hours where a
+    resource is bookable at any time."""
+    marks = [m for t in timelines for s in t.spans if s.kind == "booking" for m in (s.start, s.end)]
     for timeline in timelines:
         marks += [m for span in timeline.opening
                   for m in (USUAL_HOURS if span == (0, MINUTES_PER_DAY) else span)]
