@@ -13,7 +13,8 @@ of Monday 8 March 2027 (30 min to 3 h between 08:00 and 18:00, no two on one res
 once; 10% pending). It reads the planning as a member of one organisation (who sees the
 titles of 1 booking in 10 and "Booked" for the others): every resource is shown, no
 filter, no paging. For the week view and for the day view (Tuesday) it prints the server
-time (test client, median of --repeat after one warm-up), the SQL statements sent, the
+time (test client, median of --repeat after one warm-up: wall clock, and the process's CPU
+time, which a loaded machine inflates less), the SQL statements sent, the
 HTML bytes, and the time until Debian's Chromium has rendered the page from a real server
 on loopback (navigation start to the load event, and to the first contentful paint;
 median of 3), with the machine's load average (os.getloadavg) before and after.
@@ -147,10 +148,22 @@ def server_figures(app, user: User, repeat: int) -> dict[str, tuple]:
     for view, path in VIEWS.items():
         page = client.get(path)
         assert page.status_code == 200, page.status_code
+        cpu = median_cpu_seconds(lambda path=path: client.get(path), repeat)
         seconds = median_seconds(lambda path=path: client.get(path), repeat)
-        figures[view] = (seconds, statements_of(client, path), len(page.data),
+        figures[view] = (seconds, cpu, statements_of(client, path), len(page.data),
                          page.text.count(">+</a>"))
     return figures
+
+
+def median_cpu_seconds(run, repeat: int) -> float:
+    """The process's CPU time per run: on a loaded machine, what the wall clock adds is
+    time spent waiting for a core."""
+    times = []
+    for _ in range(repeat):
+        began = time.process_time()
+        run()
+        times.append(time.process_time() - began)
+    return statistics.median(times)
 
 
 def browser_figures(app) -> dict[str, tuple[float, float]]:
@@ -202,10 +215,10 @@ def measure(url: str, label: str, args) -> None:
         print(f"[{label}] load average before: {load()}")
         server = server_figures(app, user, args.repeat)
         browser = {} if args.no_browser else browser_figures(app)
-        for view, (seconds, statements, size, pluses) in server.items():
-            line = (f"[{label}] {view:4}: server {seconds * 1000:6.1f} ms (median of "
-                    f"{args.repeat}), {statements} SQL statements, HTML {size / 1e6:.2f} MB "
-                    f"({pluses:,} '+' links)")
+        for view, (seconds, cpu, statements, size, pluses) in server.items():
+            line = (f"[{label}] {view:4}: server {seconds * 1000:6.1f} ms wall, "
+                    f"{cpu * 1000:6.1f} ms CPU (medians of {args.repeat}), {statements} SQL "
+                    f"statements, HTML {size / 1e6:.2f} MB ({pluses:,} '+' links)")
             if view in browser:
                 loaded, painted = browser[view]
                 line += f"; Chromium: load event {loaded:.0f} ms, first paint {painted:.0f} ms"
