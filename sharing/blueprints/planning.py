@@ -17,7 +17,6 @@ from sqlalchemy.orm import joinedload
 
 from sharing.blueprints.timegrid import (
     day_headings,
-    iso_week,
     requested_day,
     span_labels,
     today,
@@ -114,4 +113,4 @@ def planning():
         axis=axis_for(list(timelines.values())) if view == "day" else None,
         other_view=url_for(".planning", view="week" if view == "day" else "day",
                            date=chosen.isoformat(), **args),
-        week=iso_week(chosen), **page_labels(days))
+        **page_labels(days))

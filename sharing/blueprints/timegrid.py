@@ -19,7 +19,7 @@ from sharing.blueprints.lookups import bookable_resource_or_404
 from sharing.core.database import utcnow
 from sharing.core.validation import is_in_date_range
 from sharing.models import Resource
-from sharing.services.timegrid import DayTimeline, axis_for, clock, load_timelines, week_of
+from sharing.services.timegrid import axis_for, clock, load_timelines, week_of
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 DAY_HEADING = "EEEE d MMMM"
@@ -110,8 +110,7 @@ def week_grid(resource: Resource) -> dict:
 
 def day_timeline(resource: Resource, day: date) -> dict:
     """The booking form's timeline of one day."""
-    timeline: DayTimeline = load_timelines(current_user, [resource], [day], utcnow())[
-        resource.id, day]
+    timeline = load_timelines(current_user, [resource], [day], utcnow())[resource.id, day]
     return {"timeline": timeline, "axis": axis_for([timeline]),
             "heading": day_headings([day])[day], **drawing(resource)}
 

@@ -85,3 +85,14 @@ def test_pages_showing_time_have_no_serious_accessibility_violation(page, size):
         page.goto(path)
         assert serious_accessibility_violations(page) == [], path
     assert page.csp_violations == []
+
+
+def test_the_planning_prints_on_a4_landscape_without_its_controls(page):
+    sign_in(page, "lea.martin@example.org")
+    page.goto(f"/bookings/planning?week={iso_week(next_monday())}")
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert b"/MediaBox [0 0 841.91998 594.95996]" in pdf  # 297 x 210 mm, in points
+    page.emulate_media(media="print")
+    assert not page.locator("form.filters").is_visible()
+    assert not page.locator("table.planning td > a").first.is_visible()
+    assert page.locator("table.planning tbody tr").first.is_visible()
