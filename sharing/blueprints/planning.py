@@ -13,7 +13,7 @@ from babel.dates import format_date
 from flask import abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from sharing.blueprints.timegrid import (
     day_headings,
@@ -31,6 +31,11 @@ from sharing.services.organisations import get_sites
 from sharing.services.timegrid import DayTimeline, axis_for, load_timelines, week_of
 
 VIEWS = ("week", "day")
+# What a row reads of its resource: loading no more makes a thousand rows cheaper.
+ROW_COLUMNS = (load_only(Resource.name, Resource.slug, Resource.kind, Resource.active,
+                         Resource.site_id, Resource.opening_hours, Resource.quantity,
+                         Resource.slot_minutes),
+               joinedload(Resource.site))
 COLUMN_DATE = "EEE d MMM"
 
 
@@ -100,7 +105,7 @@ def planning():
     filters = requested_filters(sites)
     view, chosen = requested_view(), requested_day()
     days = week_of(chosen) if view == "week" else [chosen]
-    resources = find_resources(current_user, **filters, loaded=(joinedload(Resource.site),))
+    resources = find_resources(current_user, **filters, loaded=ROW_COLUMNS)
     timelines = load_timelines(current_user, resources, days, utcnow())
     args = {"kind": filters["kind"] or "", "site": filters["site_id"] or ""}
     links = week_links(".planning", days[0], **args) if view == "week" \

@@ -234,7 +234,8 @@ def add_span(timelines, resource_id: int, tz: ZoneInfo, kind: str, start: dateti
 def add_booking(timelines, row, tz: ZoneInfo) -> None:
     for timeline, (a, b) in touched(timelines, row.resource_id, tz, row.starts_at,
                                     row.blocks_until):
-        shown = clip(row.starts_at, row.ends_at, timeline.day, tz)
+        shown = (a, b) if row.blocks_until == row.ends_at else clip(  # without a buffer
+            row.starts_at, row.ends_at, timeline.day, tz)
         timeline.holds.append((a, b, row.quantity))
         if shown is not None:  # not only its buffer
             timeline.spans.append(Span("booking", *shown, booking_id=row.id, title=row.title,
