@@ -11,6 +11,7 @@ from booking_page_helpers import english  # noqa: F401  (autouse fixture)
 from engine_helpers import at
 from sqlalchemy import func, select
 from test_bookings_pages import book_series, bookings, form
+from test_bookings_planning import statements_for
 
 from sharing.core.extensions import db
 from sharing.models import Booking, Closure, Membership
@@ -275,3 +276,23 @@ def test_a_series_with_no_free_date_offers_no_skip(scene, login, create_booking)
                                         data=form(repeat="WEEKLY", occurrences="2"))
     assert response.status_code == 409 and "skip-conflicts" not in response.text
     assert len(row_texts(response.text, "clashing")) == 2
+
+
+def test_still_fits_costs_the_same_statements_for_few_or_many_requests(
+        scene, login, create_resource, create_booking):
+    client = login(scene.manager)
+
+    def grow(count: int) -> int:
+        for number in range(count):
+            resource = create_resource(owner=scene.owner, site=scene.room.site,
+                                       requires_approval=True)
+            start = at("2027-01-11 08:00") + timedelta(days=number)
+            create_booking(resource, scene.booker, scene.member, start, status="pending")
+            create_booking(resource, scene.owner, scene.manager, start)  # in its way
+            close_on(resource, f"2027-01-{11 + number:02d}")
+        db.session.expire_all()
+        return statements_for(client, "/bookings/approvals")
+
+    few = grow(2)
+    assert grow(15) == few
+    assert client.get("/bookings/approvals").text.count('class="fit-no"') == 17
