@@ -185,11 +185,17 @@ def browser_figures(app) -> dict[str, tuple[float, float]]:
             page.wait_for_load_state()
             for view, path in VIEWS.items():
                 loads = [render_times(page, path) for _ in range(3)]
-                figures[view] = tuple(statistics.median(t[i] for t in loads) for i in (0, 1))
+                figures[view] = tuple(median_of_known([t[i] for t in loads]) for i in (0, 1))
             browser.close()
     finally:
         http.shutdown()
     return figures
+
+
+def median_of_known(values: list[float]) -> float:
+    """Chromium sometimes reports no first contentful paint for a page: leave those out."""
+    known = [value for value in values if value == value]  # NaN is not equal to itself
+    return statistics.median(known) if known else float("nan")
 
 
 def render_times(page, path: str) -> tuple[float, float]:
