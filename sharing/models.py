@@ -39,7 +39,8 @@ ROLES = ("member", "manager")
 LOCALES = ("fr", "en")
 VISIBILITIES = ("all", "listed")
 DELIVERY_MODES = ("on_site", "remote", "both")
-BOOKING_STATUSES = ("pending", "confirmed", "rejected", "cancelled")
+# expired: a request still pending when its start passed; it holds nothing, costs nothing
+BOOKING_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "expired")
 HOLDING_STATUSES = ("pending", "confirmed")
 TOKEN_PURPOSES = ("invite", "reset")
 # The longest piece an external busy period is stored in (see ExternalBusy).
@@ -432,6 +433,8 @@ class Booking(db.Model):
         Index("ix_booking_organisation_starts", "organisation_id", "starts_at", "ends_at",
               "status", "resource_id"),
         Index("ix_booking_starts", "starts_at"),
+        # requests to expire (and to approve), read on every approvals page and listing
+        Index("ix_booking_status_starts", "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -476,6 +479,10 @@ def _widen_longest_booking(_mapper, connection, booking: Booking) -> None:
         .where(Resource.id == booking.resource_id, Resource.longest_booking_minutes < minutes)
         .values(longest_booking_minutes=minutes)
     )
+
+
+# A moved booking may be longer than any before it on its (new) resource.
+event.listen(Booking, "before_update", _widen_longest_booking)
 
 
 class ApiToken(db.Model):
