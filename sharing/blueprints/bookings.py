@@ -39,6 +39,7 @@ from sharing.engine import (
     book,
     cancel,
     decide,
+    expire_past_requests,
 )
 from sharing.forms import FORM_ERROR, form_status, show_errors
 from sharing.forms.bookings import ApproveForm, BookingForm, CancelForm, RejectForm
@@ -74,7 +75,8 @@ bp = Blueprint("bookings", __name__, url_prefix="/bookings")
 
 DATE = "EEE d MMM y"
 STATUS_LABELS = {"pending": _l("Awaiting approval"), "confirmed": _l("Confirmed"),
-                 "rejected": _l("Rejected"), "cancelled": _l("Cancelled")}
+                 "rejected": _l("Rejected"), "cancelled": _l("Cancelled"),
+                 "expired": _l("Expired")}
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 HOME_LIMIT = 5
 
@@ -324,6 +326,7 @@ def reject(booking_id: int):
 def approvals():
     if not can_review_requests(current_user):
         abort(403)
+    expire_past_requests()  # a request whose start passed is no longer to decide
     return render_template("bookings/approvals.html",
                            requests=find_pending_for_manager(current_user),
                            approve_form=ApproveForm(back="approvals"))

@@ -84,13 +84,23 @@ def locked_for_move(booking_id: int, new_resource_id: int | None) -> Booking:
     return booking
 
 
-def check_movable(user: User, booking: Booking, now: datetime) -> None:
+def why_not_movable(user: User, booking: Booking, now: datetime
+                    ) -> NotAllowed | InvalidTransition | None:
+    """What stops the user moving the booking now (None: nothing). Only holding bookings
+    that have not ended move: the past stays as it was, for feeds and reports."""
     if not can_move_booking(user, booking):
-        raise NotAllowed
+        return NotAllowed()
     if booking.status not in HOLDING_STATUSES:
-        raise InvalidTransition("already_decided", status=booking.status)
+        return InvalidTransition("already_decided", status=booking.status)
     if booking.ends_at <= now:
-        raise InvalidTransition("over")
+        return InvalidTransition("over")
+    return None
+
+
+def check_movable(user: User, booking: Booking, now: datetime) -> None:
+    refusal = why_not_movable(user, booking, now)
+    if refusal is not None:
+        raise refusal
 
 
 def kept(changes: BookingChanges, name: str, current):
