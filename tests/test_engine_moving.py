@@ -8,14 +8,17 @@ import pytest
 from engine_helpers import NOW, at
 from sqlalchemy import func, select
 
+from sharing.core.database import utcnow
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.engine import (
     BookingChanges,
     BookingRefused,
+    BookingRequest,
     InvalidTransition,
     NotAllowed,
     book,
+    check,
     decide,
     expire_past_requests,
     move,
@@ -23,6 +26,7 @@ from sharing.engine import (
 from sharing.engine.credits import balance_cents
 from sharing.models import Booking, CreditEntry, Quota
 from sharing.services import credits
+from sharing.services.worker import run_once
 
 
 def booked(scene, start="2027-03-02 10:00", end="2027-03-02 11:00", **fields):
@@ -267,3 +271,20 @@ def test_past_requests_expire_hold_nothing_and_cannot_be_approved(priced, create
         decide(priced.manager, request.id, approve=True)
     assert refused.value.code == "expired"
     assert balances(priced) == (1000, 0)  # an expired request never cost anything
+
+
+def test_the_worker_expires_requests_and_their_units_are_free_again(scene, create_booking):
+    scene.room.requires_approval = True
+    db.session.commit()
+    start = utcnow().replace(microsecond=0) - timedelta(minutes=30)
+    request = create_booking(scene.room, scene.booker, scene.member, start, minutes=120,
+                             status="pending")
+    assert run_once()["expiry"] == 1
+    db.session.refresh(request)
+    assert request.status == "expired"
+    # the time it asked for is free: another booking of the one-unit room fits there
+    free = check(scene.manager, BookingRequest(
+        resource_id=scene.room.id, organisation_id=scene.owner.id,
+        start=start + timedelta(minutes=60), end=start + timedelta(minutes=90)),
+        now=start - timedelta(days=1))
+    assert "capacity" not in {c.code for c in free}
