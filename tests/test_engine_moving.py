@@ -134,22 +134,19 @@ def test_a_move_obeys_opening_hours(scene):
     assert [c.code for c in refused.value.conflicts] == ["outside_opening_hours"]
 
 
-def test_on_an_approval_resource_a_moved_booking_is_a_request_again(scene):
+@pytest.mark.parametrize(("mover", "status", "decided"), [
+    ("member", "pending", False),  # a request again, the approval forgotten
+    ("manager", "confirmed", True),  # who may decide it moves it without a new request
+])
+def test_on_an_approval_resource_a_moved_booking_is_a_request_again(scene, mover, status,
+                                                                    decided):
     scene.room.requires_approval = True
     db.session.commit()
     booking = booked(scene)
     decide(scene.manager, booking.id, approve=True)
-    moved = move(scene.member, booking.id, to("2027-03-02 14:00", "2027-03-02 15:00"), now=NOW)
-    assert (moved.status, moved.decided_by_id) == ("pending", None)
-
-
-def test_the_owner_manager_moves_an_approved_booking_without_a_new_request(scene):
-    scene.room.requires_approval = True
-    db.session.commit()
-    booking = booked(scene)
-    decide(scene.manager, booking.id, approve=True)
-    moved = move(scene.manager, booking.id, to("2027-03-02 14:00", "2027-03-02 15:00"), now=NOW)
-    assert moved.status == "confirmed"
+    moved = move(getattr(scene, mover), booking.id, to("2027-03-02 14:00", "2027-03-02 15:00"),
+                 now=NOW)
+    assert (moved.status, moved.decided_by_id is not None) == (status, decided)
 
 
 def test_only_who_may_cancel_may_move(scene, create_user, create_organisation):

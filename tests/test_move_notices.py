@@ -6,26 +6,13 @@ from datetime import timedelta
 
 import pytest
 from engine_helpers import NOW, at
-from icalendar import Calendar
-from mail_helpers import body, calendars
+from mail_helpers import body
 from test_feeds import events_of, get_feed
+from test_mail import app_config, english, only_event  # noqa: F401  (fixtures)
 
 from sharing.core.extensions import db
 from sharing.engine import BookingChanges, BookingRefused, book, expire_past_requests, move
 from sharing.services.feeds import personal_feed_url
-
-
-@pytest.fixture
-def app_config(smtp_port):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port}
-
-
-@pytest.fixture
-def english(scene):
-    for user in (scene.manager, scene.member):
-        user.locale = "en"
-    db.session.commit()
-    return scene
 
 
 def booked(scene):
@@ -38,15 +25,8 @@ def later(booking_id, scene, start="2027-03-02 14:00", end="2027-03-02 15:00", u
                 BookingChanges(start=at(start), end=at(end)), now=NOW)
 
 
-def only_event(message):
-    (ics,) = calendars(message)
-    calendar = Calendar.from_ical(ics)
-    (event,) = calendar.walk("VEVENT")
-    return calendar, event
-
-
-def test_the_booker_gets_the_new_time_as_an_update_of_the_same_event(english, inbox):
-    scene = english
+@pytest.mark.usefixtures("english")
+def test_the_booker_gets_the_new_time_as_an_update_of_the_same_event(scene, inbox):
     booking = booked(scene)
     (confirmation,) = inbox.messages
     _calendar, first = only_event(confirmation)
@@ -62,8 +42,8 @@ def test_the_booker_gets_the_new_time_as_an_update_of_the_same_event(english, in
     assert event.decoded("DTSTART") == at("2027-03-02 14:00")
 
 
-def test_a_request_again_goes_to_the_owners_managers(english, inbox):
-    scene = english
+@pytest.mark.usefixtures("english")
+def test_a_request_again_goes_to_the_owners_managers(scene, inbox):
     scene.room.requires_approval = True
     db.session.commit()
     booking = booked(scene)
@@ -74,8 +54,8 @@ def test_a_request_again_goes_to_the_owners_managers(english, inbox):
         ("member@example.org", "Booking changed")]
 
 
-def test_a_refused_move_sends_nothing(english, inbox, create_booking):
-    scene = english
+@pytest.mark.usefixtures("english")
+def test_a_refused_move_sends_nothing(scene, inbox, create_booking):
     booking = booked(scene)
     create_booking(scene.room, scene.owner, scene.manager, at("2027-03-02 14:00"))
     inbox.clear()
