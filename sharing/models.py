@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    inspect,
     update,
 )
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
@@ -481,8 +482,13 @@ def _widen_longest_booking(_mapper, connection, booking: Booking) -> None:
     )
 
 
-# A moved booking may be longer than any before it on its (new) resource.
-event.listen(Booking, "before_update", _widen_longest_booking)
+@event.listens_for(Booking, "before_update")
+def _widen_after_a_move(mapper, connection, booking: Booking) -> None:
+    """A moved booking may be longer than any before it on its (new) resource."""
+    state = inspect(booking)
+    if any(state.attrs[name].history.has_changes()
+           for name in ("starts_at", "blocks_until", "resource", "resource_id")):
+        _widen_longest_booking(mapper, connection, booking)
 
 
 class ApiToken(db.Model):

@@ -60,6 +60,21 @@ def test_a_move_may_overlap_the_booking_own_old_time(scene):
     assert moved.starts_at == at("2027-03-02 10:30")
 
 
+def test_a_longer_move_still_holds_its_whole_time(scene, create_user):
+    """Overlap queries look back as far as the longest booking a resource has had: a move
+    that makes a booking longer must widen that bound, or a later booking would not see
+    it and take the same room."""
+    booking = booked(scene, "2027-03-02 08:00", "2027-03-02 09:00")
+    move(scene.member, booking.id, to("2027-03-02 08:00", "2027-03-02 16:00"), now=NOW)
+    db.session.refresh(scene.room)
+    assert scene.room.longest_booking_minutes >= 8 * 60
+    other = create_user(organisation=scene.owner)
+    with pytest.raises(BookingRefused) as refused:
+        book(other, scene.request("2027-03-02 14:00", "2027-03-02 15:00",
+                                  organisation_id=scene.owner.id), now=NOW)
+    assert [c.code for c in refused.value.conflicts] == ["capacity"]
+
+
 def test_a_move_changes_units_and_texts(scene):
     scene.room.quantity = 4
     db.session.commit()
