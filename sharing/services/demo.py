@@ -261,9 +261,11 @@ def find_or_create(find: Callable[[], T | None], create: Callable[[], T], label:
     return create()
 
 
-def load(today: date | None = None) -> str:
+def load(today: date | None = None, now: datetime | None = None) -> str:
     """Add what is missing of the demo pole to the session (the caller commits);
-    returns a summary with the demo logins."""
+    returns a summary with the demo logins. Its weeks start on the Monday of `today`;
+    a request that would already have begun at `now` is loaded expired, never pending."""
+    now = now or datetime.now(UTC)
     created: Counter = Counter()
     sites = {name: load_site(name, address, created) for name, address in SITES}
     orgs = {slug: load_organisation(slug, name, legal_form, created)
@@ -277,7 +279,8 @@ def load(today: date | None = None) -> str:
     monday = this_monday(today)
     for week in range(WEEKS):
         for pattern in BOOKINGS:
-            load_booking(pattern, monday + timedelta(weeks=week), resources, orgs, users, created)
+            load_booking(pattern, monday + timedelta(weeks=week), resources, orgs, users,
+                         created, now)
     db.session.flush()
     return summary(created)
 
@@ -326,7 +329,7 @@ def this_monday(today: date | None) -> date:
 
 def load_booking(pattern: WeeklyBooking, monday: date, resources: dict[str, Resource],
                  orgs: dict[str, Organisation], users: dict[str, User],
-                 created: Counter) -> Booking:
+                 created: Counter, now: datetime) -> Booking:
     resource = resources[pattern.resource]
     day = monday + timedelta(days=pattern.weekday)
     local_start = datetime.combine(day, time.fromisoformat(pattern.start),
@@ -338,7 +341,8 @@ def load_booking(pattern: WeeklyBooking, monday: date, resources: dict[str, Reso
         booking = Booking(resource=resource, organisation=orgs[pattern.organisation],
                           user=users[pattern.user], starts_at=start, ends_at=end,
                           blocks_until=end + timedelta(minutes=resource.buffer_minutes),
-                          quantity=pattern.quantity, title=pattern.title, status=pattern.status)
+                          quantity=pattern.quantity, title=pattern.title,
+                          status=status_at(pattern, start, now))
         db.session.add(booking)
         return booking
 
@@ -347,6 +351,11 @@ def load_booking(pattern: WeeklyBooking, monday: date, resources: dict[str, Reso
             Booking.resource_id == resource.id, Booking.title == pattern.title,
             Booking.starts_at == start)),
         create, "bookings", created)
+
+
+def status_at(pattern: WeeklyBooking, start: datetime, now: datetime) -> str:
+    """A request nobody decided before it began has expired (as the worker would say)."""
+    return "expired" if pattern.status == "pending" and start <= now else pattern.status
 
 
 def summary(created: Counter) -> str:

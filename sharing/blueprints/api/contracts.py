@@ -126,6 +126,18 @@ class NewBooking(Contract):
     extra_resource_ids: Annotated[list[RowId], Field(max_length=EXTRA_RESOURCES)] = []
 
 
+class BookingMove(Contract):
+    """Only the fields given change; an empty body changes nothing."""
+
+    start: Time = None
+    end: Time = None
+    quantity: whole_number(1, LARGEST_COUNT) = None
+    title: text(TITLE_LENGTH) = None
+    note: text(NOTE_LENGTH) = None
+    resource_id: RowId = Field(
+        None, description="a similar resource: same kind and site, big enough, its tags")
+
+
 class Cancel(Contract):
     reason: text(REASON_LENGTH) = ""
     scope: choice(("one", "following")) = "one"
