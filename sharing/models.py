@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    text,
     update,
 )
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
@@ -432,6 +433,10 @@ class Booking(db.Model):
         Index("ix_booking_organisation_starts", "organisation_id", "starts_at", "ends_at",
               "status", "resource_id"),
         Index("ix_booking_starts", "starts_at"),
+        # covering and partial: a report's cancellations read a twentieth of the bookings
+        Index("ix_booking_cancelled_starts", "starts_at", "resource_id", "organisation_id",
+              "decided_at", sqlite_where=text("status = 'cancelled'"),
+              postgresql_where=text("status = 'cancelled'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
