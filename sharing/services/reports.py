@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from flask_babel import gettext as _
 from pydantic import ConfigDict
-from sqlalchemy import case, func, literal, literal_column, select, union_all
+from sqlalchemy import case, func, literal, literal_column, null, select, union_all
 from sqlalchemy.orm import contains_eager
 
 from sharing.core.contracts import Contract, checked, choice, refuse, row_id, validate
@@ -218,24 +218,52 @@ def start_month(months: list[Month]):
                   for m in months[:-1]], else_=months[-1].index)
 
 
-def pair_rows(scope: Scope, by_month: bool = False):
-    """(resource, organisation, units[, month it starts in]) → seconds, bookings: the
-    confirmed bookings that start in the period, whole (units are a key, so that no
-    length is computed twice)."""
-    keys = (Booking.resource_id, Booking.organisation_id, Booking.quantity,
-            *([start_month(scope.months).label("start_month")] if by_month else []))
-    statement = select(*keys, summed_seconds(Booking.starts_at, Booking.ends_at),
-                       func.count()).where(*scope.starting_in_period())
-    return db.session.execute(statement.group_by(*keys)).all()
+@dataclass(frozen=True)
+class Grouped:
+    """What the whole bookings are grouped from: their columns and sums, and conditions."""
+
+    resource_id: Any
+    organisation_id: Any
+    quantity: Any
+    month: Any
+    seconds: Any
+    bookings: Any
+    where: list
 
 
-def month_rows(scope: Scope):
-    """(month it starts in, shared) → seconds of the same bookings, whole."""
+def whole_bookings(scope: Scope) -> Grouped:
+    """The confirmed bookings starting in the period, to be grouped twice. SQLite reads
+    each one through the start-time index, then the table, which costs more than what is
+    done with it: it reads them once, grouped by resource, organisation, units and month,
+    and both groupings are made from those groups. PostgreSQL reads a table fast and hashes
+    groups fast, but materialising the groups costs more: it groups the bookings twice."""
     month = start_month(scope.months).label("start_month")
-    shared = (Booking.organisation_id != Resource.owner_organisation_id).label("shared")
-    statement = select(month, shared, summed_seconds(Booking.starts_at, Booking.ends_at)) \
-        .join(Resource, Resource.id == Booking.resource_id).where(*scope.starting_in_period())
-    return db.session.execute(statement.group_by(month, shared)).all()
+    seconds = summed_seconds(Booking.starts_at, Booking.ends_at)
+    if is_postgresql():
+        return Grouped(Booking.resource_id, Booking.organisation_id, Booking.quantity, month,
+                       seconds, func.count(), scope.starting_in_period())
+    keys = (Booking.resource_id, Booking.organisation_id, Booking.quantity, month)
+    groups = select(*keys, seconds.label("seconds"), func.count().label("bookings")) \
+        .where(*scope.starting_in_period()).group_by(*keys).cte("whole")
+    return Grouped(groups.c.resource_id, groups.c.organisation_id, groups.c.quantity,
+                   groups.c.start_month, func.sum(groups.c.seconds),
+                   func.sum(groups.c.bookings), [])
+
+
+def whole_rows(scope: Scope):
+    """In one statement, (resource, organisation, units, -, -, seconds, bookings) for each
+    resource and organisation, then (-, -, -, month, shared, seconds, -) for each month it
+    starts in and whether the organisation owns the resource: the bookings counted whole
+    (units are a key, so that no length is computed twice)."""
+    whole = whole_bookings(scope)
+    pair = (whole.resource_id, whole.organisation_id, whole.quantity)
+    shared = (whole.organisation_id != Resource.owner_organisation_id).label("shared")
+    by_pair = select(*pair, null(), null(), whole.seconds, whole.bookings) \
+        .where(*whole.where).group_by(*pair)
+    by_month = select(null(), null(), null(), whole.month, shared, whole.seconds, null()) \
+        .join(Resource, Resource.id == whole.resource_id).where(*whole.where) \
+        .group_by(whole.month, shared)
+    return db.session.execute(union_all(by_pair, by_month)).all()
 
 
 def crossing_rows(scope: Scope):
@@ -388,25 +416,13 @@ class Booked:
             self.add_pair(resource_id, org_id, units, inside, 0)
 
 
-def add_whole_bookings(counted: Booked, scope: Scope) -> None:
-    """PostgreSQL hashes groups faster than it sends rows: one pass per grouping. SQLite
-    reads each booking through the start-time index, then the table, which costs more than
-    what is done with it: one pass by resource, organisation, units and month, and both
-    groupings made here."""
-    if is_postgresql():
-        for resource_id, org_id, units, seconds, bookings in pair_rows(scope):
-            counted.add_pair(resource_id, org_id, units, float(seconds), bookings)
-        for month, shared, seconds in month_rows(scope):
-            counted.months[month, bool(shared)] += float(seconds)
-        return
-    for resource_id, org_id, units, month, seconds, bookings in pair_rows(scope, True):
-        counted.add_pair(resource_id, org_id, units, seconds, bookings)
-        counted.months[month, counted.owners[resource_id] != org_id] += seconds
-
-
 def booked(scope: Scope, owners: dict[int, int]) -> Booked:
     counted = Booked(owners)
-    add_whole_bookings(counted, scope)
+    for resource_id, org_id, units, month, shared, seconds, bookings in whole_rows(scope):
+        if resource_id is None:
+            counted.months[month, bool(shared)] += float(seconds)
+        else:
+            counted.add_pair(resource_id, org_id, units, float(seconds), bookings)
     for boundary, resource_id, org_id, units, seconds in crossing_rows(scope):
         counted.add_crossing(boundary, resource_id, org_id, units, float(seconds),
                              last=len(scope.months))
