@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    text,
     update,
 )
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
@@ -436,6 +437,10 @@ class Booking(db.Model):
         Index("ix_booking_starts", "starts_at"),
         # requests to expire (and to approve), read on every approvals page and listing
         Index("ix_booking_status_starts", "status", "starts_at"),
+        # covering and partial: a report's cancellations read a twentieth of the bookings
+        Index("ix_booking_cancelled_starts", "starts_at", "resource_id", "organisation_id",
+              "decided_at", sqlite_where=text("status = 'cancelled'"),
+              postgresql_where=text("status = 'cancelled'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

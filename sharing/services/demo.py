@@ -17,8 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from sharing.core.extensions import db
-from sharing.models import Booking, Organisation, Resource, Site, User
+from sharing.engine.credits import charge
+from sharing.models import Booking, CreditEntry, Organisation, Resource, Site, User
 from sharing.services import accounts, catalogue, organisations
+
+# The coordinator's yearly allocation of credits to each organisation, in hundredths.
+GRANT_CENTS = 20_000
+GRANT_MEMO = "Dotation annuelle du pôle"
 
 # Published in the README on purpose: the demo pole is for trying the application out.
 PASSWORD = "partage-demo"  # nosec B105
@@ -114,7 +119,7 @@ RESOURCES = [
          site="Saint-Marcellin", owner="la-fabrique", tags=["réunion", "formation"],
          description="Grande salle modulable pour assemblées, formations et projections.",
          capacity=40, surface_m2=90, accessible=True, opening_hours=OFFICE_HOURS,
-         slot_minutes=30),
+         slot_minutes=30, price=5, free_cancellation_minutes=1440),
     dict(kind="room", slug="coworking-fabrique", name="Postes de coworking",
          site="Saint-Marcellin", owner="la-fabrique", tags=["coworking"],
          description="Six postes de travail en open space, wifi et café.",
@@ -276,11 +281,13 @@ def load(today: date | None = None, now: datetime | None = None) -> str:
     resources = {fields["slug"]: load_resource(fields, sites, orgs, users, created)
                  for fields in RESOURCES}
     db.session.flush()
+    for organisation in orgs.values():
+        load_grant(organisation, users[USERS[0].email], created)
     monday = this_monday(today)
-    for week in range(WEEKS):
-        for pattern in BOOKINGS:
-            load_booking(pattern, monday + timedelta(weeks=week), resources, orgs, users,
-                         created, now)
+    bookings = [load_booking(pattern, monday + timedelta(weeks=week), resources, orgs, users,
+                             created, now) for week in range(WEEKS) for pattern in BOOKINGS]
+    # settle() writes only what is missing: a second run charges nothing again
+    charge([booking for booking in bookings if booking.resource.price_cents])
     db.session.flush()
     return summary(created)
 
@@ -320,6 +327,19 @@ def load_resource(fields: dict, sites: dict[str, Site], orgs: dict[str, Organisa
 
     return find_or_create(lambda: catalogue.find_resource_by_slug(fields["slug"]), create,
                           "resources", created)
+
+
+def load_grant(organisation: Organisation, coordinator: User, created: Counter) -> CreditEntry:
+    def create() -> CreditEntry:
+        entry = CreditEntry(organisation=organisation, amount_cents=GRANT_CENTS, reason="grant",
+                            memo=GRANT_MEMO, author=coordinator)
+        db.session.add(entry)
+        return entry
+
+    return find_or_create(
+        lambda: db.session.scalar(select(CreditEntry).where(
+            CreditEntry.organisation_id == organisation.id, CreditEntry.memo == GRANT_MEMO)),
+        create, "grants", created)
 
 
 def this_monday(today: date | None) -> date:

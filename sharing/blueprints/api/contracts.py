@@ -365,6 +365,8 @@ class ImpactReport(Answer):
     period: ReportPeriod
     organisation_id: Id | None = Field(description="the organisation whose part this is")
     default_opening_hours: DefaultOpening
+    no_shows_counted: bool = Field(description="false: bookings have no check-in, so no-shows "
+                                               "are not counted")
     totals: ImpactTotals
     by_resource: list[ResourceImpact]
     by_organisation: list[OrganisationImpact]
