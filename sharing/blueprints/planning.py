@@ -86,7 +86,7 @@ def page_labels(days: list[date]) -> dict:
     return {
         "columns": {day: format_date(day, COLUMN_DATE, locale=get_locale()) for day in days},
         "headings": day_headings(days),
-        "booking": url_for("bookings.index"),
+        "booking_prefix": url_for("bookings.index"),
         "labels": span_labels(),
     }
 

@@ -81,7 +81,8 @@ def span_labels() -> dict[str, str]:
 
 def drawing(resource: Resource) -> dict:
     """What a drawn timeline of the resource needs besides the timelines: words, links."""
-    return {"labels": span_labels(), "free_link": free_link, "booking": url_for("bookings.index"),
+    return {"labels": span_labels(), "free_link": free_link,
+            "booking_prefix": url_for("bookings.index"),
             "prefix": f"{url_for('bookings.new')}?resource={resource.slug}"}
 
 
