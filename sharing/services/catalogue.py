@@ -31,7 +31,7 @@ from sharing.core.contracts import (
     whole_number,
     with_null,
 )
-from sharing.core.database import case_blind
+from sharing.core.database import any_contains, case_blind
 from sharing.core.extensions import db
 from sharing.core.validation import LARGEST_COUNT, InvalidInput, is_row_id
 from sharing.engine.policy import (
@@ -54,6 +54,7 @@ from sharing.models import (
     User,
 )
 from sharing.services.credits import Price
+from sharing.services.paging import Page, get_page
 from sharing.services.permissions import visible_resources_clause
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -198,8 +199,7 @@ def has_tag(tag: str):
 
 
 def mentions(text: str):
-    return or_(*(case_blind(column).contains(text.lower(), autoescape=True)
-                 for column in (Resource.name, Resource.description, Resource.topic)))
+    return any_contains(text, Resource.name, Resource.description, Resource.topic)
 
 
 def modes_serving(delivery_mode: str) -> tuple[str, ...]:
@@ -458,3 +458,10 @@ def opening_hours_table(resource: Resource) -> list[tuple[str, list[list[str]]]]
     if not has_opening_hours(resource.opening_hours):
         return []
     return [(str(WEEKDAY_LABELS[day]), resource.opening_hours.get(day, [])) for day in WEEKDAYS]
+
+
+def get_resources_overview(page: int) -> Page[Resource]:
+    """Every resource of every site, withdrawn ones included, for the coordinator."""
+    return get_page(select(Resource)
+                    .options(joinedload(Resource.site), joinedload(Resource.owner))
+                    .order_by(Resource.name, Resource.id), page)
