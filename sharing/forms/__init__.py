@@ -50,6 +50,12 @@ def save_form(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]
     return True, result
 
 
+def at_most(length: int, **render_kw) -> dict:
+    """`render_kw` for a text the service bounds to `length` characters: the browser stops
+    there too (WTForms renders `maxlength` only for a `Length` validator)."""
+    return {"maxlength": length, **render_kw}
+
+
 def in_date_range(_form, field) -> None:
     """A typed day within the dates the application accepts (the services then check
     the instant itself, in UTC, with the same message)."""

@@ -4,7 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from sharing.forms import Form
+from sharing.forms import Form, at_most
+from sharing.services.accounts import EMAIL_MAX_LENGTH
 
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
 ROLE_CHOICES = [("member", _l("Member")), ("manager", _l("Manager"))]
@@ -12,14 +13,14 @@ ROLE_CHOICES = [("member", _l("Member")), ("manager", _l("Manager"))]
 
 class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired()],
-                       render_kw={"autocomplete": "username"})
+                       render_kw=at_most(EMAIL_MAX_LENGTH, autocomplete="username"))
     password = PasswordField(_l("Password"), validators=[DataRequired()],
                              render_kw={"autocomplete": "current-password"})
 
 
 class ForgotPasswordForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired()],
-                       render_kw={"autocomplete": "email"})
+                       render_kw=at_most(EMAIL_MAX_LENGTH, autocomplete="email"))
 
 
 class NewPasswordForm(Form):
@@ -43,7 +44,7 @@ class JoinForm(NewPasswordForm):
 class ProfileForm(Form):
     name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    timezone = StringField(_l("Timezone"), validators=[DataRequired()],
+    timezone = StringField(_l("Timezone"), validators=[DataRequired(), Length(max=64)],
                            description=_l("For example Europe/Paris."))
 
 
@@ -63,7 +64,8 @@ class ApiTokenForm(Form):
 
 
 class InviteForm(Form):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired()])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired()],
+                       render_kw=at_most(EMAIL_MAX_LENGTH))
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 

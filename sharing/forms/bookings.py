@@ -24,9 +24,10 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 
 from sharing.core.validation import InvalidInput
 from sharing.engine import BookingRequest
+from sharing.engine.booking import NOTE_LENGTH, REASON_LENGTH, TITLE_LENGTH
 from sharing.engine.recurrence import MAX_OCCURRENCES
 from sharing.engine.times import localize
-from sharing.forms import Form, in_date_range, show_errors
+from sharing.forms import Form, at_most, in_date_range, show_errors
 from sharing.forms.catalogue import CheckboxesField
 from sharing.models import Organisation, Resource
 
@@ -46,8 +47,9 @@ class BookingForm(Form):
     end_date = DateField(_l("End date"), validators=[Optional(), in_date_range],
                          description=_l("Only when it ends on a later day."))
     quantity = IntegerField(_l("Units"), default=1, validators=[InputRequired()])
-    title = StringField(_l("Title"), description=_l("Shown to your organisation and the owner."))
-    note = TextAreaField(_l("Note for the owner"))
+    title = StringField(_l("Title"), description=_l("Shown to your organisation and the owner."),
+                        render_kw=at_most(TITLE_LENGTH))
+    note = TextAreaField(_l("Note for the owner"), render_kw=at_most(NOTE_LENGTH))
     repeat = SelectField(_l("Repeat"), choices=REPEAT_CHOICES, default="")
     occurrences = IntegerField(_l("Number of times"), validators=[
         Optional(), NumberRange(min=1, max=MAX_OCCURRENCES)])
@@ -140,9 +142,10 @@ class CancelForm(BackForm):
     scope = RadioField(_l("Cancel"), default="one", choices=[
         ("one", _l("This booking only")), ("following", _l("This one and the following"))])
     # not "reason": the reject form beside it on a booking's page has that field id
-    cancel_reason = StringField(_l("Reason (optional)"))
+    cancel_reason = StringField(_l("Reason (optional)"), render_kw=at_most(REASON_LENGTH))
 
 
 class RejectForm(BackForm):
     reason = StringField(_l("Reason for refusing"),
-                         description=_l("Required: the requester reads it."))
+                         description=_l("Required: the requester reads it."),
+                         render_kw=at_most(REASON_LENGTH))

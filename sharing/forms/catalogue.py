@@ -22,11 +22,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.core.validation import LARGEST_COUNT, InvalidInput
 from sharing.engine.policy import WEEKDAYS, format_ranges_line, parse_ranges_line
+from sharing.forms import at_most
 from sharing.models import Organisation, Resource, Site, User
 from sharing.services.catalogue import (
     DELIVERY_MODE_LABELS,
     FIELD_LABELS,
     KINDS,
+    TAG_MAX_LENGTH,
+    TEXT_MAX_LENGTHS,
     WEEKDAY_LABELS,
 )
 
@@ -40,6 +43,11 @@ COUNT = NumberRange(min=0, max=LARGEST_COUNT)
 def number(name: str, **options: Any) -> IntegerField:
     """A whole number that may be left empty; its range is the service's business."""
     return IntegerField(FIELD_LABELS[name], validators=[Optional()], **options)
+
+
+def text(name: str, field: type = StringField, **options: Any) -> StringField:
+    """A resource's text, as long as the catalogue service accepts."""
+    return field(FIELD_LABELS[name], render_kw=at_most(TEXT_MAX_LENGTHS[name]), **options)
 
 
 def optional_id(value: Any) -> int | None:
@@ -56,10 +64,9 @@ class ResourceForm(FlaskForm):
 
     kind = ""
     owner = SelectField(_l("Owner organisation"), coerce=int)
-    name = StringField(FIELD_LABELS["name"])
-    slug = StringField(FIELD_LABELS["slug"],
-                       description=_l("Left empty, it is made from the name."))
-    description = TextAreaField(FIELD_LABELS["description"])
+    name = text("name")
+    slug = text("slug", description=_l("Left empty, it is made from the name."))
+    description = text("description", TextAreaField)
     site_id = SelectField(FIELD_LABELS["site_id"], coerce=int)
     quantity = number("quantity", default=1)
     tags = StringField(FIELD_LABELS["tags"],
@@ -178,9 +185,9 @@ class RoomForm(ResourceForm):
 
 class EquipmentForm(ResourceForm):
     kind = "equipment"
-    pickup_place = StringField(FIELD_LABELS["pickup_place"])
-    licence_required = StringField(FIELD_LABELS["licence_required"],
-                                   description=_l("E.g. B for a van; empty if none."))
+    pickup_place = text("pickup_place")
+    licence_required = text("licence_required",
+                            description=_l("E.g. B for a van; empty if none."))
 
 
 class StaffForm(PersonChoice, ResourceForm):
@@ -189,7 +196,7 @@ class StaffForm(PersonChoice, ResourceForm):
 
 class ExpertiseForm(PersonChoice, ResourceForm):
     kind = "expertise"
-    topic = StringField(FIELD_LABELS["topic"])
+    topic = text("topic")
     delivery_mode = SelectField(FIELD_LABELS["delivery_mode"], choices=DELIVERY_CHOICES)
     session_minutes = number("session_minutes")
 
@@ -205,7 +212,7 @@ class CatalogueFilters(FlaskForm):
         csrf = False
 
     site = SelectField(_l("Site"), coerce=optional_id)
-    tag = StringField(_l("Tag"))
+    tag = StringField(_l("Tag"), render_kw=at_most(TAG_MAX_LENGTH))
     q = StringField(_l("Search"))
     inactive = BooleanField(_l("Include withdrawn resources"))
 
@@ -234,7 +241,7 @@ class EquipmentFilters(CatalogueFilters):
 
 
 class ExpertiseFilters(CatalogueFilters):
-    topic = StringField(FIELD_LABELS["topic"])
+    topic = text("topic")
     delivery_mode = SelectField(FIELD_LABELS["delivery_mode"],
                                 choices=[("", _l("Any")), *DELIVERY_CHOICES], default="")
     CRITERIA = {**CatalogueFilters.CRITERIA, "topic": "topic", "delivery_mode": "delivery_mode"}

@@ -28,6 +28,7 @@ from sharing.services.tokens import (
 
 PASSWORD_MIN_LENGTH = 10
 NAME_MAX_LENGTH = 120
+EMAIL_MAX_LENGTH = 254
 
 
 def normalise_email(email: str) -> str:
@@ -71,7 +72,7 @@ def check_email(email: str) -> str:
     """The address in its stored form, or InvalidInput."""
     email = normalise_email(email)
     local, _at, domain = email.partition("@")
-    if not local or "." not in domain or " " in email or len(email) > 254:
+    if not local or "." not in domain or " " in email or len(email) > EMAIL_MAX_LENGTH:
         raise InvalidInput(email=_("Enter a valid e-mail address."))
     return email
 
