@@ -67,7 +67,8 @@ def test_the_form_shows_the_rules_and_preselects_the_only_organisation(scene, lo
     assert page.status_code == 200
     assert re.search(rf'<option selected value="{scene.booker.id}">', page.text)
     assert 'type="time"' in page.text and 'step="900"' in page.text
-    assert "08:00–18:00" in page.text and "15 minutes of changeover" in page.text
+    assert "08:00–18:00" in page.text
+    assert "A changeover of 15 min follows each booking." in page.text
     assert 'name="quantity"' not in page.text  # one unit: nothing to choose
 
 

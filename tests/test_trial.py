@@ -11,6 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import widgets
 
 import sharing.forms
+from sharing.core.extensions import db
+from sharing.services.messages import format_duration
 
 # Texts with no upper bound of their own: pass phrases, lists whose items are each bounded
 # (tags, a day's opening ranges), numbers bounded by value, a free-text search.
@@ -132,3 +134,24 @@ def test_every_page_links_the_favicon(client):
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert b"<svg" in icon.data
+
+
+# --- wording -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("minutes, written", [
+    (0, "0 min"), (15, "15 min"), (60, "1 h"), (90, "1 h 30"), (125, "2 h 05"), (480, "8 h"),
+    (24 * 60, "24 h")])
+def test_durations_are_written_as_people_say_them(app, minutes, written):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert format_duration(minutes) == written
+
+
+def test_the_rules_give_durations_in_hours(client, login, scene):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    scene.room.max_duration_minutes, scene.room.min_notice_minutes = 480, 90
+    scene.member.locale = "en"
+    db.session.commit()
+    page = login(scene.member).get(f"/rooms/{scene.room.slug}").text
+    assert "A booking lasts at most 8 h." in page and "Book at least 1 h 30 ahead." in page
+    assert "480" not in page and "minutes" not in page
+    assert "Units bookable at once" not in page  # one unit: nothing to say

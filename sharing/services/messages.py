@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from sharing.core.validation import InvalidInput, Message
@@ -16,10 +17,10 @@ TEXTS = {
     # conflicts: the API's `code`, and the variants some of them word differently
     "invalid_interval": _l("The end must come after the start."),
     "nonexistent_local_time": _l("%(time)s does not exist on that day: the clocks go forward."),
-    "too_short": _l("Book at least %(n)s minutes."),
-    "too_long": _l("Book at most %(n)s minutes."),
-    "misaligned": _l("Start and end must fall on the %(n)s-minute grid."),
-    "too_soon": _l("Book at least %(n)s minutes ahead."),
+    "too_short": _l("Book at least %(duration)s."),
+    "too_long": _l("Book at most %(duration)s."),
+    "misaligned": _l("Start and end must fall on a grid of %(duration)s."),
+    "too_soon": _l("Book at least %(duration)s ahead."),
     "passed": _l("This time has passed."),
     "too_far": _l("Book at most %(n)s days ahead."),
     "outside_opening_hours": _l("This is outside the opening hours."),
@@ -76,13 +77,28 @@ def worded(code: str, params: Mapping[str, Any]) -> str:
     return text % params if params else text
 
 
+def format_duration(minutes: int) -> str:
+    """A duration as people write it: 480 → "8 h", 90 → "1 h 30", 45 → "45 min"."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return _("%(minutes)d min", minutes=rest)
+    if not rest:
+        return _("%(hours)d h", hours=hours)
+    return _("%(hours)d h %(minutes)02d", hours=hours, minutes=rest)
+
+
+def in_duration(code: str) -> Callable[[Mapping[str, Any]], str]:
+    """The wording of a conflict whose `n` is a number of minutes."""
+    return lambda params: worded(code, {**params, "duration": format_duration(params["n"])})
+
+
 def closed(params: Mapping[str, Any]) -> str:
     """The reason its owner gave, as they wrote it."""
     return params.get("reason") or worded("closed", {})
 
 
 def too_soon(params: Mapping[str, Any]) -> str:
-    return worded("too_soon" if params["n"] else "passed", params)
+    return in_duration("too_soon")(params) if params["n"] else worded("passed", params)
 
 
 def capacity(params: Mapping[str, Any]) -> str:
@@ -109,7 +125,8 @@ def credit(params: Mapping[str, Any]) -> str:
 
 VARIANTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "closed": closed, "too_soon": too_soon, "capacity": capacity, "quota": quota,
-    "credit": credit}
+    "credit": credit, **{code: in_duration(code) for code in ("too_short", "too_long",
+                                                             "misaligned")}}
 
 
 def describe(reason: Coded) -> str:
