@@ -84,7 +84,7 @@ def test_booking_through_the_form_writes_local_time_as_utc(scene, login):
         scene.booker.id, scene.member.id, "confirmed")
     assert row.title == "Atelier pâtisserie"
     page = client.get(response.headers["Location"]).text
-    assert "Booked: confirmed." in page and "10:00–11:00" in page
+    assert "Booking confirmed." in page and "10:00–11:00" in page
 
 
 def test_a_resource_needing_approval_gives_a_pending_request(scene, login):
@@ -94,7 +94,7 @@ def test_a_resource_needing_approval_gives_a_pending_request(scene, login):
     (row,) = bookings()
     assert row.status == "pending"
     page = login(scene.member).get(response.headers["Location"]).text
-    assert "awaiting approval by Ressourcerie" in page
+    assert "Request sent: Ressourcerie will approve or refuse it." in page
 
 
 def test_a_day_from_the_planning_prefills_the_form(scene, login):
@@ -176,7 +176,7 @@ def test_a_weekly_series_keeps_local_time_and_skips_the_conflicting_date(
         utc("2027-03-16 09:00"), utc("2027-03-30 08:00"), utc("2027-04-06 08:00")]
     assert len({b.series_id for b in mine}) == 1 and mine[0].series_id
     page = client.get(response.headers["Location"]).text
-    assert "3 dates booked: confirmed." in page
+    assert "3 bookings confirmed." in page
     assert "Skipped because of conflicts" in page and "Tue 23 Mar 2027 10:00" in page
 
 

@@ -22,7 +22,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -204,12 +204,14 @@ def alternative_choices(form: BookingForm, refused: BookingRefused) -> list[dict
 
 
 def booked_message(result: BookingResult, resource: Resource) -> str:
-    pending = any(b.status == "pending" for b in result.bookings)
-    state = _("awaiting approval by %(owner)s", owner=resource.owner.name) if pending \
-        else _("confirmed")
-    times = sorted({b.starts_at for b in result.bookings})
-    message = _("Booked: %(state)s.", state=state) if len(times) == 1 else _(
-        "%(n)s dates booked: %(state)s.", n=len(times), state=state)
+    # Whole sentences per outcome: a status spliced into one reads wrong in French.
+    dates = len({b.starts_at for b in result.bookings})
+    if any(b.status == "pending" for b in result.bookings):
+        message = ngettext("Request sent: %(owner)s will approve or refuse it.",
+                           "%(num)d requests sent: %(owner)s will approve or refuse them.",
+                           dates, owner=resource.owner.name)
+    else:
+        message = ngettext("Booking confirmed.", "%(num)d bookings confirmed.", dates)
     if result.skipped:
         skipped = ", ".join(site_time(s.start, resource.timezone) for s in result.skipped)
         message += " " + _("Skipped because of conflicts: %(dates)s.", dates=skipped)
