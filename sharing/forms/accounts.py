@@ -1,14 +1,14 @@
 """Forms for signing in, invitations, password resets, the account page and memberships."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from sharing.forms import Form, at_most
 from sharing.services.accounts import EMAIL_MAX_LENGTH
 
-LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
-ROLE_CHOICES = [("member", _l("Member")), ("manager", _l("Manager"))]
+LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
+ROLE_CHOICES = [SelectChoice("member", _l("Member")), SelectChoice("manager", _l("Manager"))]
 
 
 class LoginForm(Form):
@@ -73,15 +73,15 @@ class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
-SEND = ("on", _l("Send each message"))
-DONT_SEND = ("off", _l("Do not send"))
+SEND = SelectChoice("on", _l("Send each message"))
+DONT_SEND = SelectChoice("off", _l("Do not send"))
 
 
 class NotificationsForm(Form):
     """Which booking messages the person receives (see `services.notifications`)."""
 
     request = SelectField(_l("Booking requests to approve (managers)"), choices=[
-        SEND, ("digest", _l("One daily digest")), DONT_SEND])
+        SEND, SelectChoice("digest", _l("One daily digest")), DONT_SEND])
     decision = SelectField(_l("Approval or rejection of my requests"),
                            choices=[SEND, DONT_SEND])
     confirmation = SelectField(_l("Confirmation of my bookings"), choices=[SEND, DONT_SEND])

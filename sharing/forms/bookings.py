@@ -15,6 +15,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -31,8 +32,9 @@ from sharing.forms import Form, at_most, in_date_range, show_errors
 from sharing.forms.catalogue import CheckboxesField
 from sharing.models import Organisation, Resource
 
-REPEAT_CHOICES = [("", _l("Does not repeat")), ("DAILY", _l("Every day")),
-                  ("WEEKLY", _l("Every week")), ("MONTHLY", _l("Every month"))]
+REPEAT_CHOICES = [SelectChoice("", _l("Does not repeat")),
+                  SelectChoice("DAILY", _l("Every day")), SelectChoice("WEEKLY", _l("Every week")),
+                  SelectChoice("MONTHLY", _l("Every month"))]
 # Request field (engine, JSON API) → form field.
 FIELDS = {"organisation_id": "organisation", "start": "start_time", "end": "end_time",
           "extra_resource_ids": "extra_resources", "recurrence": "repeat",
@@ -66,7 +68,7 @@ class BookingForm(Form):
                       others: list[Resource]) -> None:
         """Only what the user may choose: their organisations, the units there are, the
         other resources of the site. Anything else posted is "not a valid choice"."""
-        self.organisation.choices = [(o.id, o.name) for o in organisations]
+        self.organisation.choices = [SelectChoice(o.id, o.name) for o in organisations]
         if len(organisations) == 1 and self.organisation.data is None:
             self.organisation.data = organisations[0].id
         step = {"step": resource.slot_minutes * 60}
@@ -75,9 +77,15 @@ class BookingForm(Form):
             del self.quantity
         else:
             self.quantity.render_kw = {"min": 1, "max": resource.quantity}
-        self.extra_resources.choices = [(r.id, r.name) for r in others]
+        self.extra_resources.choices = [SelectChoice(r.id, r.name) for r in others]
         if not others:
             del self.extra_resources
+
+    def extra_resource_names(self) -> dict[int, str]:
+        """The names of the resources offered beside this one, by id."""
+        if "extra_resources" not in self:
+            return {}
+        return {choice.value: choice.label for choice in self.extra_resources.choices}
 
     def validate_end_time(self, field) -> None:
         # Wall-clock order only; the engine checks the instants (and the DST gap) again.
@@ -140,7 +148,8 @@ ApproveForm = BackForm
 
 class CancelForm(BackForm):
     scope = RadioField(_l("Cancel"), default="one", choices=[
-        ("one", _l("This booking only")), ("following", _l("This one and the following"))])
+        SelectChoice("one", _l("This booking only")),
+        SelectChoice("following", _l("This one and the following"))])
     # not "reason": the reject form beside it on a booking's page has that field id
     cancel_reason = StringField(_l("Reason (optional)"), render_kw=at_most(REASON_LENGTH))
 

@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     DecimalField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -33,10 +34,11 @@ from sharing.services.catalogue import (
     WEEKDAY_LABELS,
 )
 
-VISIBILITY_CHOICES = [("all", _l("Every member organisation")),
-                      ("listed", _l("Only the organisations ticked below"))]
-DELIVERY_CHOICES = list(DELIVERY_MODE_LABELS.items())
-PRICE_UNIT_CHOICES = [("hour", _l("hour booked")), ("booking", _l("booking"))]
+VISIBILITY_CHOICES = [SelectChoice("all", _l("Every member organisation")),
+                      SelectChoice("listed", _l("Only the organisations ticked below"))]
+DELIVERY_CHOICES = [SelectChoice(value, label) for value, label in DELIVERY_MODE_LABELS.items()]
+PRICE_UNIT_CHOICES = [SelectChoice("hour", _l("hour booked")),
+                      SelectChoice("booking", _l("booking"))]
 COUNT = NumberRange(min=0, max=LARGEST_COUNT)
 
 
@@ -113,9 +115,9 @@ class ResourceForm(FlaskForm):
     def offer_choices(self, owners: list[Organisation], sites: list[Site],
                       organisations: list[Organisation], people: list[User]) -> None:
         if "owner" in self:
-            self.owner.choices = [(o.id, o.name) for o in owners]
-        self.site_id.choices = [(s.id, s.name) for s in sites]
-        self.visible_to.choices = [(o.id, o.name) for o in organisations]
+            self.owner.choices = [SelectChoice(o.id, o.name) for o in owners]
+        self.site_id.choices = [SelectChoice(s.id, s.name) for s in sites]
+        self.visible_to.choices = [SelectChoice(o.id, o.name) for o in organisations]
 
     def sections(self) -> list[tuple[Any, Any, list]]:
         """The fields in the groups and order the page shows them: legend, help, fields."""
@@ -173,7 +175,8 @@ class PersonChoice:
 
     def offer_choices(self, owners, sites, organisations, people) -> None:
         super().offer_choices(owners, sites, organisations, people)
-        self.person_id.choices = [(p.id, f"{p.display_name} ({p.email})") for p in people]
+        self.person_id.choices = [SelectChoice(p.id, f"{p.display_name} ({p.email})")
+                                  for p in people]
 
 
 class RoomForm(ResourceForm):
@@ -219,7 +222,8 @@ class CatalogueFilters(FlaskForm):
     CRITERIA = {"site": "site_id", "tag": "tag", "q": "text", "inactive": "include_inactive"}
 
     def offer_choices(self, sites: list[Site], may_see_inactive: bool) -> None:
-        self.site.choices = [("", _l("All sites"))] + [(s.id, s.name) for s in sites]
+        self.site.choices = [SelectChoice("", _l("All sites")),
+                             *(SelectChoice(s.id, s.name) for s in sites)]
         if not may_see_inactive:
             del self.inactive
 
@@ -243,7 +247,8 @@ class EquipmentFilters(CatalogueFilters):
 class ExpertiseFilters(CatalogueFilters):
     topic = text("topic")
     delivery_mode = SelectField(FIELD_LABELS["delivery_mode"],
-                                choices=[("", _l("Any")), *DELIVERY_CHOICES], default="")
+                                choices=[SelectChoice("", _l("Any")), *DELIVERY_CHOICES],
+                                default="")
     CRITERIA = {**CatalogueFilters.CRITERIA, "topic": "topic", "delivery_mode": "delivery_mode"}
 
 
