@@ -173,7 +173,7 @@ def test_joining_with_a_bad_password_writes_nothing(client, login, inbox, org_wi
     response = client.post(link, data={"name": "Nour", "password": "short",
                                        "confirm": "short"})
     assert response.status_code == 422
-    assert b"At least 10 characters" in response.data
+    assert b"Use at least 10 characters." in response.data
     missing = client.post(link, data={"password": "long enough pass"})
     assert missing.status_code == 422
     assert count(User) == 1

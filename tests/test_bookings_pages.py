@@ -203,7 +203,7 @@ def test_a_series_is_all_or_nothing_by_default(scene, login, create_booking):
     ({"repeat": "DAILY", "occurrences": "0"}, "occurrences", "Number must be between"),
     ({"repeat": "WEEKLY", "until": "2027-01-01"}, "repeat", "This rule gives no occurrence."),
     ({"repeat": "DAILY", "until": "2030-01-01"}, "repeat", "at most two years"),
-    ({"title": "x" * 201}, "title", "At most 200 characters."),
+    ({"title": "x" * 201}, "title", "Use at most 200 characters."),
     ({"title": "a\x00b"}, "title", "Remove the invisible (NUL) characters."),
     ({"extra_resources": "424242"}, "extra_resources", "not a valid choice"),
 ])

@@ -82,13 +82,13 @@ def check_display_name(name: str) -> str:
     if not name:
         raise InvalidInput(name=_("A name is required."))
     if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(name=_("At most %(n)d characters.", n=NAME_MAX_LENGTH))
+        raise InvalidInput(name=_("Use at most %(n)d characters.", n=NAME_MAX_LENGTH))
     return name
 
 
 def check_new_password(password: str, field: str = "password") -> None:
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise InvalidInput({field: [_("At least %(n)d characters.", n=PASSWORD_MIN_LENGTH)]})
+        raise InvalidInput({field: [_("Use at least %(n)d characters.", n=PASSWORD_MIN_LENGTH)]})
 
 
 def create_user(email: str, name: str, password: str | None, *, is_admin: bool = False,

@@ -28,15 +28,19 @@ TEXTS = {
     "units": _l("Only %(n)s unit(s) can be booked."),
     "own_booking": _l("Already booked by your organisation: %(title)s"),
     "busy": _l("Busy."),
-    "quota": _l("This would bring your organisation to %(total)s h this %(period)s; "
-                "its share is %(limit)s h."),
+    # one sentence per period and per status: a word spliced into a sentence does not
+    # agree with it in French
+    "quota_week": _l("This would bring your organisation to %(total)s h this week; "
+                     "its share is %(limit)s h."),
+    "quota_month": _l("This would bring your organisation to %(total)s h this month; "
+                      "its share is %(limit)s h."),
     "not_allowed": _l("You cannot book this resource for this organisation."),
     "external_busy": _l("Busy in the resource's own calendar."),
     # problems with an input
     "date_out_of_range": _l("Give a date from 2000-01-01 to 2099-12-31."),
     "window_too_long": _l("Ask for at most %(n)s days at a time."),
     "whole_units": _l("Enter a whole number of units, at least 1."),
-    "too_many_characters": _l("At most %(n)s characters."),
+    "too_many_characters": _l("Use at most %(n)s characters."),
     "offset_required": _l("Give a date and time with its offset or Z."),
     "unknown_organisation": _l("Unknown organisation."),
     "repeated_resource": _l("Each resource may appear once."),
@@ -59,12 +63,14 @@ TEXTS = {
     "rule_too_long": _l("A series may span at most two years and %(n)s occurrences."),
     "rule_empty": _l("This rule gives no occurrence."),
     # transitions refused
-    "already_decided": _l("This booking is already %(status)s."),
+    "already_decided": _l("This booking is already decided."),
+    "already_confirmed": _l("This booking is already confirmed."),
+    "already_cancelled": _l("This booking is already cancelled."),
+    "already_rejected": _l("This booking is already rejected."),
     "not_pending": _l("Only a pending request can be decided."),
     "credit": _l("This costs %(price)s credits; your organisation's balance is %(balance)s "
                  "and may not go below %(floor)s."),
 }
-PERIODS = {"week": _l("week"), "month": _l("month")}
 
 
 class Coded(Protocol):
@@ -110,7 +116,12 @@ def capacity(params: Mapping[str, Any]) -> str:
 
 
 def quota(params: Mapping[str, Any]) -> str:
-    return worded("quota", {**params, "period": str(PERIODS[params["period"]])})
+    return worded(f"quota_{params['period']}", params)
+
+
+def already_decided(params: Mapping[str, Any]) -> str:
+    code = f"already_{params['status']}"
+    return worded(code if code in TEXTS else "already_decided", {})
 
 
 def format_credits(cents: int) -> str:
@@ -125,8 +136,8 @@ def credit(params: Mapping[str, Any]) -> str:
 
 VARIANTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "closed": closed, "too_soon": too_soon, "capacity": capacity, "quota": quota,
-    "credit": credit, **{code: in_duration(code) for code in ("too_short", "too_long",
-                                                             "misaligned")}}
+    "credit": credit, "already_decided": already_decided,
+    **{code: in_duration(code) for code in ("too_short", "too_long", "misaligned")}}
 
 
 def describe(reason: Coded) -> str:
