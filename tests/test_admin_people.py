@@ -207,12 +207,11 @@ def test_lists_go_beyond_200_rows_a_page_at_a_time(client, login, admin, create_
     for path, last in (("/admin/people/", "Person 199"), ("/admin/organisations/", "Org 199"),
                        ("/admin/resources/", "Room 200")):
         first = client.get(path).text
-        assert "Page 1 of 2" in first and last not in first, path
-        assert "?page=2" in first
+        assert last not in first and "page=2" in first, path
         second = client.get(path + "?page=2").text
-        assert last in second and "Page 2 of 2" in second, path
+        assert last in second and "page=3" not in second, path
         for junk in ("0", "-3", "abc", "99999999999999999999"):
-            assert client.get(f"{path}?page={junk}").status_code == 200, (path, junk)
+            assert client.get(f"{path}?page={junk}").status_code == 404, (path, junk)
 
 
 def test_search_keeps_its_words_across_pages(client, login, admin):

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from sharing.blueprints.lookups import requested_page
 from sharing.core.extensions import db
 from sharing.forms import ROW_ID, ActionForm, form_status, save_form
 from sharing.forms.admin import AnonymiseForm, OrganisationForm, SiteForm
@@ -22,7 +23,6 @@ from sharing.services.organisations import (
     update_organisation,
     update_site,
 )
-from sharing.services.paging import requested_page
 from sharing.services.permissions import (
     can_manage_organisations,
     can_manage_personal_data,
@@ -44,10 +44,6 @@ def require_admin() -> None:
     # Sites and organisations are the two things administered here, both by the coordinator.
     if not (can_manage_sites(current_user) and can_manage_organisations(current_user)):
         abort(403)
-
-
-def page_asked() -> int:
-    return requested_page(request.args.get("page", type=int))
 
 
 def count(model) -> int:
@@ -96,7 +92,7 @@ def edit_site(site_id: int):
 @bp.get("/organisations/")
 def organisations():
     return render_template("admin/organisations.html",
-                           organisations=get_organisations_page(page_asked()),
+                           organisations=get_organisations_page(requested_page()),
                            action_form=ActionForm())
 
 
@@ -152,7 +148,7 @@ def people():
     if not can_manage_personal_data(current_user):
         abort(403)
     search = request.args.get("q", "")
-    return render_template("admin/people.html", people=find_people(search, page_asked()),
+    return render_template("admin/people.html", people=find_people(search, requested_page()),
                            search=search, is_anonymised=is_anonymised,
                            action_form=ActionForm())
 
@@ -205,5 +201,6 @@ def anonymise(user_id: int):
 
 @bp.get("/resources/")
 def resources():
-    return render_template("admin/resources.html", resources=get_resources_overview(page_asked()),
-                           kinds=KINDS, credits=format_credits)
+    return render_template("admin/resources.html",
+                           resources=get_resources_overview(requested_page()), kinds=KINDS,
+                           credits=format_credits)

@@ -6,8 +6,6 @@ Times are typed and shown in the resource's site timezone (24-hour clock), store
 
 import re
 from datetime import date, datetime, timedelta
-from itertools import groupby
-from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -27,24 +25,35 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from sharing.blueprints.lookups import visible_booking_or_404
+from sharing.blueprints.lookups import requested_page, visible_booking_or_404
 from sharing.core.database import utcnow
 from sharing.core.i18n import local_time
 from sharing.core.validation import InvalidInput, is_in_date_range, is_row_id
 from sharing.engine import (
+    Approvals,
     BookingRefused,
     BookingResult,
     InvalidTransition,
     NotAllowed,
+    approve_fitting,
     book,
     cancel,
     decide,
+    find_misfits,
 )
 from sharing.forms import FORM_ERROR, form_status, show_errors
-from sharing.forms.bookings import ApproveForm, BookingForm, CancelForm, RejectForm
+from sharing.forms.bookings import (
+    ApproveForm,
+    BookingForm,
+    BulkApproveForm,
+    CancelForm,
+    RejectForm,
+)
 from sharing.models import Booking, Resource
 from sharing.services.bookings import (
+    Page,
     count_pending_for_manager,
+    find_bookings_by_id,
     find_bookings_on,
     find_organisation_bookings,
     find_pending_for_manager,
@@ -68,6 +77,7 @@ from sharing.services.permissions import (
     can_review_requests,
     can_see_booking_details,
     can_see_resource,
+    is_member,
 )
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
@@ -76,7 +86,7 @@ DATE = "EEE d MMM y"
 STATUS_LABELS = {"pending": _l("Awaiting approval"), "confirmed": _l("Confirmed"),
                  "rejected": _l("Rejected"), "cancelled": _l("Cancelled")}
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-HOME_LIMIT = 5
+HOME_PAGE_SIZE = 10
 
 
 # --- showing times in the site's timezone -------------------------------------------------
@@ -114,13 +124,22 @@ def resource_url(resource: Resource) -> str:
 
 @bp.app_template_global()
 def booking_status(booking: Booking) -> str:
+    """"Cancelled by Camille Martin", "Refused by …": who, only for whoever may know."""
+    who = booking.decided_by and can_see_booking_details(current_user, booking) \
+        and booking.decided_by.display_name
+    if who and booking.status == "cancelled":
+        return _("Cancelled by %(name)s", name=who)
+    if who and booking.status == "rejected":
+        return _("Refused by %(name)s", name=who)
     return str(STATUS_LABELS[booking.status])
 
 
 @bp.app_template_global()
-def my_upcoming_bookings() -> list[Booking]:
-    """For the home page: the next bookings of the signed-in person's organisations."""
-    return find_organisation_bookings(current_user, utcnow(), limit=HOME_LIMIT)
+def my_upcoming_bookings() -> Page:
+    """For the home page: the next bookings of all the signed-in person's organisations,
+    by time, a page at a time."""
+    return find_organisation_bookings(current_user, utcnow(), page=requested_page(),
+                                      size=HOME_PAGE_SIZE)
 
 
 @bp.app_template_global()
@@ -171,7 +190,22 @@ def booking_page(resource: Resource, form: BookingForm, refused: BookingRefused 
     return render_template(
         "bookings/new.html", resource=resource, form=form, refused=refused,
         alternatives=alternative_choices(form, refused) if refused else [],
+        skip=skip_offer(form, resource, refused) if refused else None,
         opening_hours=opening_hours_table(resource), price=price_label(resource))
+
+
+def skip_offer(form: BookingForm, resource: Resource, refused: BookingRefused) -> dict | None:
+    """For a refused series: how many of its dates are free, and the same form to post
+    again with "skip the conflicting ones" ticked. None when there is nothing to offer."""
+    if not form.repeat.data or form.skip_conflicts.data:
+        return None
+    free = refused.occurrences - len(refused.clashing)
+    if free < 1:
+        return None
+    fields = [(name, value) for name, value in request.form.items(multi=True)
+              if name not in ("csrf_token", "skip_conflicts")]
+    return {"free": free, "dates": refused.occurrences,
+            "fields": [*fields, ("skip_conflicts", "y")]}
 
 
 def price_label(resource: Resource) -> str | None:
@@ -224,11 +258,8 @@ def booked_message(result: BookingResult, resource: Resource) -> str:
 @login_required
 def index():
     past = request.args.get("past") == "1"
-    bookings = find_organisation_bookings(current_user, utcnow(), past=past)
-    # already in organisation order: group without sorting again
-    groups = [(organisation, list(rows))
-              for organisation, rows in groupby(bookings, key=attrgetter("organisation"))]
-    return render_template("bookings/index.html", groups=groups, past=past,
+    page = find_organisation_bookings(current_user, utcnow(), past=past, page=requested_page())
+    return render_template("bookings/index.html", page=page, past=past,
                            may_cancel=may_cancel, may_review=can_review_requests(current_user),
                            cancel_form=CancelForm(formdata=None, back="index"))
 
@@ -257,12 +288,13 @@ def calendar_file(booking_id: int):
 def detail_page(booking: Booking, **forms):
     forms = {"cancel_form": CancelForm(formdata=None), "approve_form": ApproveForm(formdata=None),
              "reject_form": RejectForm(formdata=None), **forms}
+    may_decide = booking.status == "pending" and can_decide_booking(current_user, booking)
+    # The owner refuses a request; only its own organisation withdraws it.
+    withdraws = not may_decide or is_member(current_user, booking.organisation_id)
     return render_template(
         "bookings/detail.html", booking=booking,
         details=can_see_booking_details(current_user, booking),
-        may_cancel=may_cancel(booking),
-        may_decide=booking.status == "pending" and can_decide_booking(current_user, booking),
-        **forms)
+        may_cancel=may_cancel(booking) and withdraws, may_decide=may_decide, **forms)
 
 
 def back_to(form, booking: Booking) -> str:
@@ -326,9 +358,55 @@ def reject(booking_id: int):
 def approvals():
     if not can_review_requests(current_user):
         abort(403)
-    return render_template("bookings/approvals.html",
-                           requests=find_pending_for_manager(current_user),
+    return approvals_page(BulkApproveForm(formdata=None))
+
+
+def approvals_page(bulk_form: BulkApproveForm):
+    page = find_pending_for_manager(current_user, page=requested_page())
+    return render_template("bookings/approvals.html", page=page,
+                           misfits=find_misfits(page.rows), bulk_form=bulk_form,
                            approve_form=ApproveForm(back="approvals"))
+
+
+@bp.post("/approvals")
+@login_required
+def approve_selected():
+    """Approve the ticked requests at once: each that still fits, through the engine;
+    say which were approved and why the others were not."""
+    if not can_review_requests(current_user):
+        abort(403)
+    form = BulkApproveForm()
+    if not form.validate_on_submit():
+        return approvals_page(form), form_status(form)
+    requests = find_bookings_by_id(form.bookings.data)
+    if len(requests) != len(set(form.bookings.data)):
+        abort(404)
+    try:
+        outcome = approve_fitting(current_user, requests)
+    except NotAllowed:
+        abort(403)
+    say_what_was_approved(outcome)
+    return redirect(url_for(".approvals"))
+
+
+def say_what_was_approved(outcome: Approvals) -> None:
+    if outcome.approved:
+        flash(ngettext("%(num)d request approved: %(list)s.",
+                       "%(num)d requests approved: %(list)s.", len(outcome.approved),
+                       list=request_list(outcome.approved)), "success")
+    for booking, reasons in outcome.refused:
+        flash(_("Not approved: %(request)s. %(reasons)s", request=request_name(booking),
+                reasons=" ".join(describe(reason) for reason in reasons)), "error")
+
+
+def request_list(bookings: list[Booking]) -> str:
+    return "; ".join(request_name(booking) for booking in bookings)
+
+
+def request_name(booking: Booking) -> str:
+    """"Salle des Tilleuls, Tue 12 Jan 2027 10:00–11:00"."""
+    when = site_period(booking.starts_at, booking.ends_at, booking.resource.timezone)
+    return f"{booking.resource.name}, {when}"
 
 
 # --- the week's planning ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sharing.blueprints.lookups import managed_resource_or_403, visible_resource
 from sharing.core.extensions import db
 from sharing.forms import ActionForm, form_status, save_form
 from sharing.forms.catalogue import FILTER_FORMS, RESOURCE_FORMS, ResourceForm
+from sharing.forms.free import FreeSearchForm
 from sharing.models import Resource
 from sharing.services.catalogue import (
     DELIVERY_MODE_LABELS,
@@ -80,11 +81,13 @@ def facts(resource: Resource) -> list[tuple[str, str]]:
 def index():
     kind = current_kind()
     may_manage = bool(managed_organisations(current_user))
+    sites = get_sites()
     filters = FILTER_FORMS[kind.name](formdata=request.args)
-    filters.offer_choices(get_sites(), may_see_inactive=may_manage)
+    filters.offer_choices(sites, may_see_inactive=may_manage)
     resources = find_resources(current_user, kind=kind.name, **filters.criteria())
     return render_template("catalogue/list.html", kind=kind, filters=filters,
-                           resources=resources, facts=facts, may_create=may_manage)
+                           resources=resources, facts=facts, may_create=may_manage,
+                           free_form=FreeSearchForm.blank(sites, kind.name))
 
 
 @login_required

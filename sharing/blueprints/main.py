@@ -1,9 +1,15 @@
 """The home page and what every page needs: the navigation."""
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_required
 
+from sharing.core.validation import InvalidInput
+from sharing.forms import FORM_ERROR, show_errors
+from sharing.forms.free import FreeSearchForm
+from sharing.models import Resource
+from sharing.services.catalogue import find_free_on
+from sharing.services.organisations import get_sites
 from sharing.services.permissions import is_admin
 
 bp = Blueprint("main", __name__)
@@ -36,4 +42,26 @@ def inject_navigation() -> dict:
 
 @bp.get("/")
 def index():
-    return render_template("index.html")
+    free_form = FreeSearchForm.blank(get_sites()) if current_user.is_authenticated else None
+    return render_template("index.html", free_form=free_form)
+
+
+@bp.get("/free")
+@login_required
+def free():
+    """"What is free?": the resources booking would accept for the day, times and units
+    asked, each a link to its prefilled booking form."""
+    form = FreeSearchForm(formdata=request.args)
+    form.offer_choices(get_sites())
+    results = free_resources(form) if form.is_asked() and form.validate() else None
+    return render_template("free.html", form=form, results=results), \
+        FORM_ERROR if form.errors else 200
+
+
+def free_resources(form: FreeSearchForm) -> list[Resource] | None:
+    """What is free, or None (and why, on the form) when the engine refuses the window."""
+    try:
+        return find_free_on(current_user, **form.search())
+    except InvalidInput as error:
+        show_errors(form, error)
+        return None

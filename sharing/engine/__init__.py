@@ -4,6 +4,7 @@ No Flask request object inside: the web pages, the JSON API and the command line
 alike. Its public face is this module.
 """
 
+from sharing.engine.approvals import Approvals, approve_fitting, find_misfits
 from sharing.engine.availability import Availability, find_free_resources, get_availability
 from sharing.engine.booking import book, cancel, check, decide
 from sharing.engine.contracts import (
@@ -18,7 +19,8 @@ from sharing.engine.contracts import (
 from sharing.engine.rules import CODES, Conflict
 
 __all__ = [
-    "CODES", "Alternative", "Availability", "BookingRefused", "BookingRequest", "BookingResult",
-    "Conflict", "InvalidTransition", "NotAllowed", "Skipped", "book", "cancel", "check", "decide",
-    "find_free_resources", "get_availability",
+    "CODES", "Alternative", "Approvals", "Availability", "BookingRefused", "BookingRequest",
+    "BookingResult", "Conflict", "InvalidTransition", "NotAllowed", "Skipped",
+    "approve_fitting", "book", "cancel", "check", "decide", "find_free_resources",
+    "find_misfits", "get_availability",
 ]

@@ -171,8 +171,9 @@ def book_occurrences(resources: list[Resource], request: BookingRequest, user: U
         charge(booked)  # later occurrences (quotas, credits) see these rows and entries
         result.bookings += booked
     if refused or not result.bookings:
-        raise BookingRefused([c for skipped in refused or result.skipped
-                              for c in dated(skipped)])
+        clashing = refused or result.skipped
+        raise BookingRefused([c for skipped in clashing for c in dated(skipped)],
+                             clashing=clashing, occurrences=len(occurrences))
     return result
 
 

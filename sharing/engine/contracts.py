@@ -45,10 +45,14 @@ class BookingResult:
 class BookingRefused(Exception):
     """The request conflicts: every reason, and where else or when it could be booked."""
 
-    def __init__(self, conflicts: list[Conflict], alternatives: list[Alternative] | None = None):
+    def __init__(self, conflicts: list[Conflict], alternatives: list[Alternative] | None = None,
+                 clashing: list[Skipped] | None = None, occurrences: int = 1):
         super().__init__(", ".join(sorted({c.code for c in conflicts})))
         self.conflicts = conflicts
         self.alternatives = alternatives or []
+        # a series: its dates that clash, each with its reasons, out of how many
+        self.clashing = clashing or []
+        self.occurrences = occurrences
 
 
 class NotAllowed(Exception):

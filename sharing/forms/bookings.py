@@ -17,6 +17,7 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -152,6 +153,14 @@ class CancelForm(BackForm):
         SelectChoice("following", _l("This one and the following"))])
     # not "reason": the reject form beside it on a booking's page has that field id
     cancel_reason = StringField(_l("Reason (optional)"), render_kw=at_most(REASON_LENGTH))
+
+
+class BulkApproveForm(Form):
+    """The requests ticked on the approvals page; which of them the user may decide is
+    the engine's business (any other id is refused as a whole, nothing approved)."""
+
+    bookings = SelectMultipleField(_l("Requests"), coerce=int, validate_choice=False,
+                                   validators=[InputRequired(_l("Tick the requests to approve."))])
 
 
 class RejectForm(BackForm):

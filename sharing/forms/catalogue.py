@@ -52,6 +52,11 @@ def text(name: str, field: type = StringField, **options: Any) -> StringField:
     return field(FIELD_LABELS[name], render_kw=at_most(TEXT_MAX_LENGTHS[name]), **options)
 
 
+def any_site_choices(sites: list[Site]) -> list[SelectChoice]:
+    """A search's sites: all of them, or one."""
+    return [SelectChoice("", _l("All sites")), *(SelectChoice(s.id, s.name) for s in sites)]
+
+
 def optional_id(value: Any) -> int | None:
     return None if value in ("", None) else int(value)
 
@@ -222,8 +227,7 @@ class CatalogueFilters(FlaskForm):
     CRITERIA = {"site": "site_id", "tag": "tag", "q": "text", "inactive": "include_inactive"}
 
     def offer_choices(self, sites: list[Site], may_see_inactive: bool) -> None:
-        self.site.choices = [SelectChoice("", _l("All sites")),
-                             *(SelectChoice(s.id, s.name) for s in sites)]
+        self.site.choices = any_site_choices(sites)
         if not may_see_inactive:
             del self.inactive
 

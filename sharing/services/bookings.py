@@ -14,7 +14,8 @@ from sharing.core.extensions import db
 from sharing.core.validation import is_row_id
 from sharing.engine.calendar import longest_occupancy
 from sharing.engine.times import at_wall_minutes, zone
-from sharing.models import HOLDING_STATUSES, Booking, Organisation, Resource, User
+from sharing.models import HOLDING_STATUSES, Booking, Resource, User
+from sharing.services.paging import PAGE_SIZE, Page, page_of
 from sharing.services.permissions import (
     booking_details_clause,
     can_see_booking,
@@ -75,10 +76,11 @@ def get_visible_booking(user: User, booking_id: int) -> Booking | None:
 
 # --- for the booking pages: each function is one query (plus its eager loads) -----------
 
-PAGE_LIMIT = 200
-# What a booking row on a page shows: its resource and site, who booked, for whom.
+# What a booking row on a page shows: its resource and site, who booked, for whom, and
+# who decided ("Cancelled by …", "Rejected by …").
 SHOWN_WITH_A_BOOKING = (joinedload(Booking.resource).joinedload(Resource.site),
-                        joinedload(Booking.organisation), joinedload(Booking.user))
+                        joinedload(Booking.organisation), joinedload(Booking.user),
+                        joinedload(Booking.decided_by))
 
 
 def find_bookings_on(user: User, resource_ids: list[int], start: datetime, end: datetime
@@ -95,20 +97,16 @@ def find_bookings_on(user: User, resource_ids: list[int], start: datetime, end: 
         .order_by(Booking.starts_at, Booking.id)))
 
 
-def find_organisation_bookings(user: User, now: datetime, past: bool = False,
-                               limit: int = PAGE_LIMIT) -> list[Booking]:
-    """Bookings of the user's organisations, by organisation then time: the coming ones
+def find_organisation_bookings(user: User, now: datetime, past: bool = False, page: int = 1,
+                               size: int = PAGE_SIZE) -> Page:
+    """Bookings of all the user's organisations in one list by time: the coming ones
     soonest first, or the past ones latest first."""
     own = [m.organisation_id for m in user.memberships]
-    if not own:
-        return []
     when = Booking.ends_at <= now if past else Booking.ends_at > now
-    order = Booking.starts_at.desc() if past else Booking.starts_at
-    return list(db.session.scalars(
-        select(Booking).join(Booking.organisation)
-        .where(Booking.organisation_id.in_(own), when)
-        .options(*SHOWN_WITH_A_BOOKING)
-        .order_by(Organisation.name, Organisation.id, order, Booking.id).limit(limit)))
+    order = (Booking.starts_at.desc(), Booking.id.desc()) if past \
+        else (Booking.starts_at, Booking.id)
+    return page_of(select(Booking).where(Booking.organisation_id.in_(own), when)
+                   .options(*SHOWN_WITH_A_BOOKING).order_by(*order), page, size)
 
 
 def pending_requests_clause(user: User):
@@ -120,12 +118,19 @@ def pending_requests_clause(user: User):
     return and_(pending, Booking.resource.has(Resource.owner_organisation_id.in_(managed)))
 
 
-def find_pending_for_manager(user: User, limit: int = PAGE_LIMIT) -> list[Booking]:
-    """Requests awaiting the user's decision, oldest first."""
+def find_pending_for_manager(user: User, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    """Requests awaiting the user's decision, the soonest to start first."""
+    return page_of(select(Booking).where(pending_requests_clause(user))
+                   .options(*SHOWN_WITH_A_BOOKING)
+                   .order_by(Booking.starts_at, Booking.id), page, size)
+
+
+def find_bookings_by_id(booking_ids: list[int]) -> list[Booking]:
+    """These bookings (the ids that exist), by start time, with what a page shows."""
+    ids = [ident for ident in booking_ids if is_row_id(ident)]
     return list(db.session.scalars(
-        select(Booking).where(pending_requests_clause(user))
-        .options(*SHOWN_WITH_A_BOOKING)
-        .order_by(Booking.created_at, Booking.id).limit(limit)))
+        select(Booking).where(Booking.id.in_(ids))
+        .options(*SHOWN_WITH_A_BOOKING).order_by(Booking.starts_at, Booking.id)))
 
 
 def count_pending_for_manager(user: User) -> int:

@@ -7,8 +7,11 @@ services, the forms, the pages and the JSON API alike.
 
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,6 +37,7 @@ from sharing.core.contracts import (
 from sharing.core.database import any_contains
 from sharing.core.extensions import db
 from sharing.core.validation import LARGEST_COUNT, InvalidInput, is_row_id
+from sharing.engine.availability import find_free_resources
 from sharing.engine.policy import (
     CLOCK,
     NUMERIC_RULES,
@@ -42,6 +46,7 @@ from sharing.engine.policy import (
     validate_opening_hours,
     validate_policy,
 )
+from sharing.engine.times import localize, zone
 from sharing.models import (
     DELIVERY_MODES,
     PRICE_UNITS,
@@ -54,7 +59,7 @@ from sharing.models import (
     User,
 )
 from sharing.services.credits import Price
-from sharing.services.paging import Page, get_page
+from sharing.services.paging import Page, page_of
 from sharing.services.permissions import visible_resources_clause
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -190,6 +195,30 @@ def find_resources(user: User | None, kind: str | None = None, site_id: int | No
     if not include_inactive:
         query = query.where(Resource.active)
     return list(db.session.scalars(query))
+
+
+def find_free(user: User | None, start: datetime, end: datetime, quantity: int = 1,
+              **filters: Any) -> list[Resource]:
+    """The resources `find_resources` gives whose own rules accept booking [start, end)
+    with `quantity` units now: the engine's free search, for the API and the pages."""
+    return find_free_resources(find_resources(user, **filters), start, end, quantity=quantity)
+
+
+def find_free_on(user: User | None, day: date, start: time, end: time, quantity: int = 1,
+                 **filters: Any) -> list[Resource]:
+    """The same, the times read on each resource's site clock (as the booking form does),
+    by name."""
+    by_zone: dict[str, list[Resource]] = defaultdict(list)
+    for resource in find_resources(user, **filters):
+        by_zone[resource.timezone].append(resource)
+    free = [resource for timezone, resources in by_zone.items()
+            for resource in find_free_resources(
+                resources, *wall_interval(day, start, end, zone(timezone)), quantity=quantity)]
+    return sorted(free, key=lambda resource: (resource.name, resource.id))
+
+
+def wall_interval(day: date, start: time, end: time, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return localize(datetime.combine(day, start), tz), localize(datetime.combine(day, end), tz)
 
 
 def searchable(text: str) -> str:
@@ -463,8 +492,8 @@ def opening_hours_table(resource: Resource) -> list[tuple[str, list[list[str]]]]
     return [(str(WEEKDAY_LABELS[day]), resource.opening_hours.get(day, [])) for day in WEEKDAYS]
 
 
-def get_resources_overview(page: int) -> Page[Resource]:
+def get_resources_overview(page: int) -> Page:
     """Every resource of every site, withdrawn ones included, for the coordinator."""
-    return get_page(select(Resource)
+    return page_of(select(Resource)
                     .options(joinedload(Resource.site), joinedload(Resource.owner))
                     .order_by(Resource.name, Resource.id), page)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.models import ROLES, Membership, Organisation, Site, User
-from sharing.services.paging import Page, get_page
+from sharing.services.paging import Page, page_of
 from sharing.services.permissions import is_admin
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -33,8 +33,8 @@ def get_organisations() -> list[Organisation]:
     return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
 
 
-def get_organisations_page(page: int) -> Page[Organisation]:
-    return get_page(select(Organisation).order_by(Organisation.name, Organisation.id), page)
+def get_organisations_page(page: int) -> Page:
+    return page_of(select(Organisation).order_by(Organisation.name, Organisation.id), page)
 
 
 def get_user_organisations(user: User) -> list[Organisation]:

@@ -33,7 +33,7 @@ from sharing.models import (
 from sharing.services.accounts import set_user_active
 from sharing.services.api_tokens import revoke_all_api_tokens
 from sharing.services.feeds import forget_feed_key
-from sharing.services.paging import Page, get_page
+from sharing.services.paging import Page, page_of
 
 # Section of the export → the column naming the person.
 PERSONAL_REFERENCES = {
@@ -55,12 +55,12 @@ PERSONAL_REFERENCES = {
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "nonce"})
 
 
-def find_people(search: str, page: int) -> Page[User]:
+def find_people(search: str, page: int) -> Page:
     """One page of people whose name or e-mail address contains `search`, by name."""
     query = select(User).order_by(User.display_name, User.id)
     if search := search.strip():
         query = query.where(any_contains(search, User.display_name, User.email))
-    return get_page(query, page)
+    return page_of(query, page)
 
 
 def jsonable(value: Any) -> Any:

@@ -19,9 +19,13 @@ from sharing.blueprints.api.serialize import resource_json
 from sharing.blueprints.lookups import find_row, managed_resource_or_403, visible_resource_or_404
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
-from sharing.engine import find_free_resources
 from sharing.models import Organisation, Resource
-from sharing.services.catalogue import create_resource, find_resources, update_resource
+from sharing.services.catalogue import (
+    create_resource,
+    find_free,
+    find_resources,
+    update_resource,
+)
 from sharing.services.permissions import can_create_resource_for
 
 # Set on creation only: they decide who may write the rest.
@@ -36,10 +40,9 @@ def free_interval(query: ResourceFilters) -> tuple[datetime, datetime] | None:
     return (query.free_start, query.free_end) if query.free_start else None
 
 
-def only_free(resources: list[Resource], interval: tuple[datetime, datetime],
-              quantity: int) -> list[Resource]:
+def only_free(interval: tuple[datetime, datetime], quantity: int, **filters) -> list[Resource]:
     try:
-        return find_free_resources(resources, *interval, quantity=quantity)
+        return find_free(current_user, *interval, quantity=quantity, **filters)
     except InvalidInput as error:  # the engine names the window's ends start and end
         raise InvalidInput({f"free_{name}": messages
                             for name, messages in error.fields.items()}) from None
@@ -57,11 +60,10 @@ def owner_of(data: dict) -> Organisation:
            answers={200: Resources})
 def list_resources(query: ResourceFilters):
     interval = free_interval(query)
-    resources = find_resources(
-        current_user, kind=query.kind, site_id=query.site, tag=query.tag, text=query.text,
-        min_capacity=query.min_capacity, min_quantity=query.min_quantity)
-    if interval:
-        resources = only_free(resources, interval, query.min_quantity or 1)
+    filters = {"kind": query.kind, "site_id": query.site, "tag": query.tag, "text": query.text,
+               "min_capacity": query.min_capacity, "min_quantity": query.min_quantity}
+    resources = only_free(interval, query.min_quantity or 1, **filters) if interval \
+        else find_resources(current_user, **filters)
     return {"resources": [resource_json(r, current_user) for r in resources]}
 
 
