@@ -22,7 +22,8 @@ BEFORE_DST = date(2026, 3, 25)
 
 
 def load_demo(today: date) -> None:
-    demo.load(today=today)
+    """The pole as loaded at midnight that day."""
+    demo.load(today=today, now=datetime.combine(today, time(), ZoneInfo(demo.TIMEZONE)))
     db.session.commit()
 
 
@@ -47,6 +48,16 @@ def test_every_kind_and_policy_is_shown(demo_pole):
     listed = [r for r in resources.values() if r.visibility == "listed"]
     assert listed and all(r.visible_to_ids for r in listed)
     assert {"pending", "confirmed"} == {b.status for b in all_bookings()}
+
+
+def test_the_demo_never_starts_with_a_request_in_the_past(app):
+    sunday = BEFORE_DST + timedelta(days=4)  # this week's Friday and Saturday requests begun
+    now = datetime.combine(sunday, time(9), ZoneInfo(demo.TIMEZONE))
+    demo.load(today=sunday, now=now)
+    db.session.commit()
+    statuses = {(b.status, b.starts_at <= now) for b in all_bookings()}
+    assert ("pending", True) not in statuses
+    assert {("expired", True), ("pending", False)} <= statuses
 
 
 def test_demo_logins_work(demo_pole):

@@ -173,3 +173,30 @@ def test_pages_refuse_what_the_viewer_may_not_see_and_bad_periods(client, login,
     response = client.get("/reports/?start=2027-03-31&end=2027-03-01")
     assert response.status_code == 422 and 'id="end-error"' in response.text
     assert client.get("/reports/impact.csv?start=x&end=2027-03-01").status_code == 422
+
+
+def test_a_booking_over_several_months_counts_in_each(scene, create_booking, create_user):
+    """Started before the period, running through March (and its clock change) into
+    April: each month and the period count only their part of it."""
+    start, end = at("2027-02-20 10:00"), at("2027-04-05 10:00")
+    wall_minutes = int((end - start).total_seconds() // 60)  # aware arithmetic is wall time
+    create_booking(scene.room, scene.booker, scene.member, start, wall_minutes, quantity=2)
+    admin = create_user(email="admin@example.org", is_admin=True)
+    report = impact_report(admin, read_query({"start": "2027-02-01", "end": "2027-04-30"}))
+    assert [(m["month"], m["hours"], m["cross_org_hours"]) for m in report["by_month"]] == [
+        ("2027-02", 206, 206), ("2027-03", 743, 743), ("2027-04", 106, 106)]
+    march = impact_report(admin, read_query(MARCH))
+    assert (march["totals"]["hours"], march["totals"]["organisations_served"]) == (743, 1)
+    room = next(r for r in march["by_resource"] if r["id"] == scene.room.id)
+    assert (room["hours"], room["organisations"]) == (743, 1)
+
+
+def test_the_report_says_no_shows_are_not_counted(client, login, pole):
+    _, _, admin, _ = pole
+    response = Api(client, admin).get("/reports/impact?start=2027-03-01&end=2027-03-31")
+    assert response.json["no_shows_counted"] is False
+    admin.locale = "en"
+    db.session.commit()
+    login(admin)
+    page = client.get("/reports/?start=2027-03-01&end=2027-03-31").text
+    assert "No-shows are not counted: bookings have no check-in." in page

@@ -1,7 +1,7 @@
 """invitations can be withdrawn: account_token.withdrawn_at
 
 Revision ID: 4b8e1f6c2a90
-Revises: 9c4e2a7b1d5f
+Revises: b3f7d1c9e5a2
 Create Date: 2026-11-29 23:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '4b8e1f6c2a90'
-down_revision = '9c4e2a7b1d5f'
+down_revision = 'b3f7d1c9e5a2'
 branch_labels = None
 depends_on = None
 

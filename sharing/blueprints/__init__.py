@@ -12,6 +12,7 @@ from sharing.blueprints.external_calendars import bp as external_calendars
 from sharing.blueprints.feeds import bp as feeds
 from sharing.blueprints.health import bp as health
 from sharing.blueprints.main import bp as main
+from sharing.blueprints.moves import bp as moves
 from sharing.blueprints.orgs import bp as orgs
 from sharing.blueprints.quotas import bp as quotas
 from sharing.blueprints.reports import bp as reports
@@ -29,6 +30,7 @@ BLUEPRINTS = [
     closures,
     external_calendars,
     bookings,
+    moves,
     feeds,
     api,
     health,

@@ -39,6 +39,7 @@ from sharing.engine import (
     book,
     cancel,
     decide,
+    expire_past_requests,
     find_misfits,
 )
 from sharing.forms import FORM_ERROR, form_status, show_errors
@@ -84,7 +85,8 @@ bp = Blueprint("bookings", __name__, url_prefix="/bookings")
 
 DATE = "EEE d MMM y"
 STATUS_LABELS = {"pending": _l("Awaiting approval"), "confirmed": _l("Confirmed"),
-                 "rejected": _l("Rejected"), "cancelled": _l("Cancelled")}
+                 "rejected": _l("Rejected"), "cancelled": _l("Cancelled"),
+                 "expired": _l("Expired")}
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 HOME_PAGE_SIZE = 10
 
@@ -362,6 +364,7 @@ def approvals():
 
 
 def approvals_page(bulk_form: BulkApproveForm):
+    expire_past_requests()  # a request whose start passed is no longer to decide
     page = find_pending_for_manager(current_user, page=requested_page())
     return render_template("bookings/approvals.html", page=page,
                            misfits=find_misfits(page.rows), bulk_form=bulk_form,

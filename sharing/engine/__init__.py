@@ -9,6 +9,7 @@ from sharing.engine.availability import Availability, find_free_resources, get_a
 from sharing.engine.booking import book, cancel, check, decide
 from sharing.engine.contracts import (
     Alternative,
+    BookingChanges,
     BookingRefused,
     BookingRequest,
     BookingResult,
@@ -16,11 +17,12 @@ from sharing.engine.contracts import (
     NotAllowed,
     Skipped,
 )
+from sharing.engine.moving import expire_past_requests, move
 from sharing.engine.rules import CODES, Conflict
 
 __all__ = [
-    "CODES", "Alternative", "Approvals", "Availability", "BookingRefused", "BookingRequest",
-    "BookingResult", "Conflict", "InvalidTransition", "NotAllowed", "Skipped",
-    "approve_fitting", "book", "cancel", "check", "decide", "find_free_resources",
-    "find_misfits", "get_availability",
+    "CODES", "Alternative", "Approvals", "Availability", "BookingChanges", "BookingRefused",
+    "BookingRequest", "BookingResult", "Conflict", "InvalidTransition", "NotAllowed", "Skipped",
+    "approve_fitting", "book", "cancel", "check", "decide", "expire_past_requests",
+    "find_free_resources", "find_misfits", "get_availability", "move",
 ]

@@ -279,7 +279,7 @@ def decide(user: User, booking_id: int, approve: bool, reason: str = "") -> Book
         if not can_decide_booking(user, booking):
             raise NotAllowed
         if booking.status != "pending":
-            raise InvalidTransition("not_pending")
+            raise InvalidTransition("expired" if booking.status == "expired" else "not_pending")
         if approve:
             refuse_below_floor(booking)
         record_decision(booking, "confirmed" if approve else "rejected", user, reason)

@@ -66,3 +66,15 @@ class InvalidTransition(Exception):
     def __init__(self, code: str, **params: Any):
         super().__init__(code)
         self.code, self.params = code, params
+
+
+@dataclass(frozen=True)
+class BookingChanges:
+    """What a move changes; None keeps the booking's own value."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    quantity: int | None = None
+    title: str | None = None
+    note: str | None = None
+    resource_id: int | None = None

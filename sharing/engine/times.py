@@ -92,10 +92,10 @@ def is_covered(start: datetime, end: datetime, intervals: list[Interval]) -> boo
 
 def subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
     """What remains of `intervals` outside every hole."""
-    result = []
+    result, holes = [], merge(holes)
     for start, end in intervals:
         cursor = start
-        for hole_start, hole_end in merge(holes):
+        for hole_start, hole_end in holes:
             if hole_end <= cursor or hole_start >= end:
                 continue
             if hole_start > cursor:

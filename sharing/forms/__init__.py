@@ -76,5 +76,11 @@ class Form(FlaskForm):
         return valid
 
 
+    def choice_labels(self, name: str) -> dict:
+        """The labels of a select's choices by value; empty when the form lacks it."""
+        return {choice.value: choice.label for choice in self[name].choices} \
+            if name in self else {}
+
+
 class ActionForm(Form):
     """A button that changes something: carries only the CSRF token."""

@@ -25,13 +25,13 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from sharing.core.validation import InvalidInput
-from sharing.engine import BookingRequest
+from sharing.engine import BookingChanges, BookingRequest
 from sharing.engine.booking import NOTE_LENGTH, REASON_LENGTH, TITLE_LENGTH
 from sharing.engine.recurrence import MAX_OCCURRENCES
 from sharing.engine.times import localize
 from sharing.forms import Form, at_most, in_date_range, show_errors
 from sharing.forms.catalogue import CheckboxesField
-from sharing.models import Organisation, Resource
+from sharing.models import Booking, Organisation, Resource
 
 REPEAT_CHOICES = [SelectChoice("", _l("Does not repeat")),
                   SelectChoice("DAILY", _l("Every day")), SelectChoice("WEEKLY", _l("Every week")),
@@ -63,6 +63,7 @@ class BookingForm(Form):
 
     WHEN = ("date", "start_time", "end_time", "end_date")
     WHAT = ("organisation", "quantity", "title", "note")
+    FIELDS = FIELDS
     REPEAT = ("repeat", "occurrences", "until", "skip_conflicts")
 
     def offer_choices(self, resource: Resource, organisations: list[Organisation],
@@ -81,12 +82,6 @@ class BookingForm(Form):
         self.extra_resources.choices = [SelectChoice(r.id, r.name) for r in others]
         if not others:
             del self.extra_resources
-
-    def extra_resource_names(self) -> dict[int, str]:
-        """The names of the resources offered beside this one, by id."""
-        if "extra_resources" not in self:
-            return {}
-        return {choice.value: choice.label for choice in self.extra_resources.choices}
 
     def validate_end_time(self, field) -> None:
         # Wall-clock order only; the engine checks the instants (and the DST gap) again.
@@ -127,7 +122,7 @@ class BookingForm(Form):
             if "extra_resources" in self else [])
 
     def show_engine_errors(self, error: InvalidInput) -> None:
-        show_errors(self, InvalidInput({FIELDS.get(name, name): messages
+        show_errors(self, InvalidInput({self.FIELDS.get(name, name): messages
                                         for name, messages in error.fields.items()}))
 
     def sections(self) -> list[tuple[object, list]]:
@@ -135,6 +130,51 @@ class BookingForm(Form):
                   (_l("Repetition"), self.REPEAT), (_l("Together with"), ("extra_resources",))]
         return [(legend, [self[name] for name in names if name in self])
                 for legend, names in groups if any(name in self for name in names)]
+
+
+class MoveForm(BookingForm):
+    """A booking's time, units, texts and resource (among similar ones), prefilled; the
+    organisation and any repetition stay as they are."""
+
+    organisation = repeat = occurrences = until = skip_conflicts = extra_resources = None
+    resource = SelectField(_l("Resource"), coerce=int)
+
+    WHAT = ("resource", "quantity", "title", "note")
+    FIELDS = {**FIELDS, "resource_id": "resource"}
+
+    @classmethod
+    def prefilled(cls, booking: Booking) -> "MoveForm":
+        tz = ZoneInfo(booking.resource.timezone)
+        start, end = booking.starts_at.astimezone(tz), booking.ends_at.astimezone(tz)
+        return cls(formdata=None, data={
+            "date": start.date(), "start_time": start.time(), "end_time": end.time(),
+            "end_date": end.date() if end.date() != start.date() else None,
+            "quantity": booking.quantity, "title": booking.title, "note": booking.note,
+            "resource": booking.resource_id})
+
+    def offer_resources(self, booking: Booking, similar: list[Resource]) -> None:
+        """The booked resource or a similar one; units only where there are several."""
+        resources = [booking.resource, *similar]
+        self.resource.choices = [SelectChoice(r.id, r.name) for r in resources]
+        step = {"step": booking.resource.slot_minutes * 60}
+        self.start_time.render_kw = self.end_time.render_kw = step
+        most = max(r.quantity for r in resources)
+        if most == 1:
+            del self.quantity
+        else:
+            self.quantity.render_kw = {"min": 1, "max": most}
+        if not similar:
+            del self.resource
+
+    def to_changes(self, booking: Booking) -> BookingChanges:
+        """The wall times read in the site's timezone (similar resources share the site)."""
+        tz = ZoneInfo(booking.resource.timezone)
+        start, end = self.wall_times()
+        return BookingChanges(
+            start=localize(start, tz), end=localize(end, tz),
+            quantity=self.quantity.data if "quantity" in self else None,
+            title=self.title.data or "", note=self.note.data or "",
+            resource_id=self.resource.data if "resource" in self else None)
 
 
 class BackForm(Form):

@@ -17,8 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from sharing.core.extensions import db
-from sharing.models import Booking, Organisation, Resource, Site, User
+from sharing.engine.credits import charge
+from sharing.models import Booking, CreditEntry, Organisation, Resource, Site, User
 from sharing.services import accounts, catalogue, organisations
+
+# The coordinator's yearly allocation of credits to each organisation, in hundredths.
+GRANT_CENTS = 20_000
+GRANT_MEMO = "Dotation annuelle du pôle"
 
 # Published in the README on purpose: the demo pole is for trying the application out.
 PASSWORD = "partage-demo"  # nosec B105
@@ -114,7 +119,7 @@ RESOURCES = [
          site="Saint-Marcellin", owner="la-fabrique", tags=["réunion", "formation"],
          description="Grande salle modulable pour assemblées, formations et projections.",
          capacity=40, surface_m2=90, accessible=True, opening_hours=OFFICE_HOURS,
-         slot_minutes=30),
+         slot_minutes=30, price=5, free_cancellation_minutes=1440),
     dict(kind="room", slug="coworking-fabrique", name="Postes de coworking",
          site="Saint-Marcellin", owner="la-fabrique", tags=["coworking"],
          description="Six postes de travail en open space, wifi et café.",
@@ -261,9 +266,11 @@ def find_or_create(find: Callable[[], T | None], create: Callable[[], T], label:
     return create()
 
 
-def load(today: date | None = None) -> str:
+def load(today: date | None = None, now: datetime | None = None) -> str:
     """Add what is missing of the demo pole to the session (the caller commits);
-    returns a summary with the demo logins."""
+    returns a summary with the demo logins. Its weeks start on the Monday of `today`;
+    a request that would already have begun at `now` is loaded expired, never pending."""
+    now = now or datetime.now(UTC)
     created: Counter = Counter()
     sites = {name: load_site(name, address, created) for name, address in SITES}
     orgs = {slug: load_organisation(slug, name, legal_form, created)
@@ -274,10 +281,13 @@ def load(today: date | None = None) -> str:
     resources = {fields["slug"]: load_resource(fields, sites, orgs, users, created)
                  for fields in RESOURCES}
     db.session.flush()
+    for organisation in orgs.values():
+        load_grant(organisation, users[USERS[0].email], created)
     monday = this_monday(today)
-    for week in range(WEEKS):
-        for pattern in BOOKINGS:
-            load_booking(pattern, monday + timedelta(weeks=week), resources, orgs, users, created)
+    bookings = [load_booking(pattern, monday + timedelta(weeks=week), resources, orgs, users,
+                             created, now) for week in range(WEEKS) for pattern in BOOKINGS]
+    # settle() writes only what is missing: a second run charges nothing again
+    charge([booking for booking in bookings if booking.resource.price_cents])
     db.session.flush()
     return summary(created)
 
@@ -319,6 +329,19 @@ def load_resource(fields: dict, sites: dict[str, Site], orgs: dict[str, Organisa
                           "resources", created)
 
 
+def load_grant(organisation: Organisation, coordinator: User, created: Counter) -> CreditEntry:
+    def create() -> CreditEntry:
+        entry = CreditEntry(organisation=organisation, amount_cents=GRANT_CENTS, reason="grant",
+                            memo=GRANT_MEMO, author=coordinator)
+        db.session.add(entry)
+        return entry
+
+    return find_or_create(
+        lambda: db.session.scalar(select(CreditEntry).where(
+            CreditEntry.organisation_id == organisation.id, CreditEntry.memo == GRANT_MEMO)),
+        create, "grants", created)
+
+
 def this_monday(today: date | None) -> date:
     today = today or datetime.now(ZoneInfo(TIMEZONE)).date()
     return today - timedelta(days=today.weekday())
@@ -326,7 +349,7 @@ def this_monday(today: date | None) -> date:
 
 def load_booking(pattern: WeeklyBooking, monday: date, resources: dict[str, Resource],
                  orgs: dict[str, Organisation], users: dict[str, User],
-                 created: Counter) -> Booking:
+                 created: Counter, now: datetime) -> Booking:
     resource = resources[pattern.resource]
     day = monday + timedelta(days=pattern.weekday)
     local_start = datetime.combine(day, time.fromisoformat(pattern.start),
@@ -338,7 +361,8 @@ def load_booking(pattern: WeeklyBooking, monday: date, resources: dict[str, Reso
         booking = Booking(resource=resource, organisation=orgs[pattern.organisation],
                           user=users[pattern.user], starts_at=start, ends_at=end,
                           blocks_until=end + timedelta(minutes=resource.buffer_minutes),
-                          quantity=pattern.quantity, title=pattern.title, status=pattern.status)
+                          quantity=pattern.quantity, title=pattern.title,
+                          status=status_at(pattern, start, now))
         db.session.add(booking)
         return booking
 
@@ -347,6 +371,11 @@ def load_booking(pattern: WeeklyBooking, monday: date, resources: dict[str, Reso
             Booking.resource_id == resource.id, Booking.title == pattern.title,
             Booking.starts_at == start)),
         create, "bookings", created)
+
+
+def status_at(pattern: WeeklyBooking, start: datetime, now: datetime) -> str:
+    """A request nobody decided before it began has expired (as the worker would say)."""
+    return "expired" if pattern.status == "pending" and start <= now else pattern.status
 
 
 def summary(created: Counter) -> str:

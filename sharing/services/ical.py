@@ -26,7 +26,7 @@ from sharing.services.permissions import can_see_booking_details
 PRODID = "-//sharing//Bookings//EN"
 REFRESH = timedelta(hours=1)
 STATUSES = {"confirmed": "CONFIRMED", "pending": "TENTATIVE",
-            "cancelled": "CANCELLED", "rejected": "CANCELLED"}
+            "cancelled": "CANCELLED", "rejected": "CANCELLED", "expired": "CANCELLED"}
 ITIP_METHODS = ("REQUEST", "CANCEL")
 
 # Decides, per booking, whether the reader may see its title, note and who booked it.

@@ -45,6 +45,7 @@ TEXTS = {
     "unknown_organisation": _l("Unknown organisation."),
     "repeated_resource": _l("Each resource may appear once."),
     "unknown_resource": _l("Unknown resource."),
+    "not_similar": _l("Choose a resource of the same kind and site as the one booked."),
     "reason_required": _l("Say why the request is rejected."),
     "unknown_scope": _l("Choose one or following."),
     "opening_ranges": _l("%(day)s: give ranges as HH:MM-HH:MM, each ending after it starts, "
@@ -68,6 +69,9 @@ TEXTS = {
     "already_cancelled": _l("This booking is already cancelled."),
     "already_rejected": _l("This booking is already rejected."),
     "not_pending": _l("Only a pending request can be decided."),
+    "expired": _l("This request expired: its start passed before anyone decided it."),
+    "over": _l("This booking is over: it can no longer be changed."),
+    "changed_meanwhile": _l("This booking changed meanwhile: look at it again and retry."),
     "credit": _l("This costs %(price)s credits; your organisation's balance is %(balance)s "
                  "and may not go below %(floor)s."),
 }

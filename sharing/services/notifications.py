@@ -47,14 +47,25 @@ SETTINGS = ("on", "digest", "off")
 class Change:
     booking: Booking
     before: str | None  # the status before the change; None for a new booking
+    moved: bool = False  # its time, units or resource changed
+
+
+# What makes a change a move (the relationship, not its key: set before the flush syncs it).
+MOVED_ATTRIBUTES = ("starts_at", "ends_at", "quantity", "resource")
 
 
 @event.listens_for(Session, "before_flush")
 def _note_booking_changes(session: Session, _context, _instances) -> None:
     changes = session.info.setdefault(CHANGES, [])
     changes += [Change(obj, None) for obj in session.new if isinstance(obj, Booking)]
-    changes += [Change(obj, before) for obj in session.dirty
-                if isinstance(obj, Booking) and (before := status_before(obj))]
+    changes += [change for obj in session.dirty
+                if isinstance(obj, Booking) and (change := change_of(obj))]
+
+
+def change_of(booking: Booking) -> Change | None:
+    before = status_before(booking)
+    moved = any(inspect(booking).attrs[name].history.has_changes() for name in MOVED_ATTRIBUTES)
+    return Change(booking, before or booking.status, moved) if before or moved else None
 
 
 def status_before(booking: Booking) -> str | None:
@@ -144,6 +155,14 @@ TEMPLATES = {
         intro=lambda n: ngettext(
             "This booking was cancelled.",
             "These bookings were cancelled.", n)),
+    "moved": Template(
+        "confirmation", "REQUEST",
+        subject=lambda name, n: ngettext(
+            "Booking changed: %(resource)s",
+            "%(num)d bookings changed: %(resource)s", n, resource=name),
+        intro=lambda n: ngettext(
+            "Your booking was changed. Here it is as it stands now:",
+            "Your bookings were changed. Here they are as they stand now:", n)),
     "staff_booked": Template(
         "staff", "REQUEST",
         subject=lambda name, n: ngettext(
@@ -185,6 +204,8 @@ def notices_for(change: Change) -> list[Notice]:
     booking, before = change.booking, change.before
     if before is None:
         return new_booking_notices(booking)
+    if change.moved:
+        return moved_notices(booking)
     if before == "pending" and booking.status in ("confirmed", "rejected"):
         return decision_notices(booking)
     if before in HOLDING_STATUSES and booking.status == "cancelled":
@@ -199,6 +220,14 @@ def new_booking_notices(booking: Booking) -> list[Notice]:
         return [*notices("confirmation", [booking.user], booking),
                 *staff_notices(booking, "staff_booked")]
     return []
+
+
+def moved_notices(booking: Booking) -> list[Notice]:
+    """The booker hears of the new time (the invitation updates their calendar); a moved
+    request goes to the owner's managers to decide anew, a confirmed one to the staff."""
+    others = notices("request", owner_managers(booking), booking, actor=booking.user_id) \
+        if booking.status == "pending" else staff_notices(booking, "staff_booked")
+    return [*notices("moved", [booking.user], booking), *others]
 
 
 def decision_notices(booking: Booking) -> list[Notice]:

@@ -155,7 +155,17 @@ def can_cancel_booking(user: User | None, booking: Booking) -> bool:
 
 def can_decide_booking(user: User | None, booking: Booking) -> bool:
     """Approve or reject a request: the resource owner's managers."""
-    return can_manage(user, booking.resource.owner_organisation_id)
+    return can_decide_on(user, booking.resource)
+
+
+def can_decide_on(user: User | None, resource: Resource) -> bool:
+    """Decide the requests on a resource (and so move one there without a new request)."""
+    return can_manage(user, resource.owner_organisation_id)
+
+
+def can_move_booking(user: User | None, booking: Booking) -> bool:
+    """Change a booking's time, units, texts or resource: whoever may cancel it."""
+    return can_cancel_booking(user, booking)
 
 
 def visible_resources_clause(user: User | None) -> ColumnElement[bool]:

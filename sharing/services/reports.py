@@ -1,9 +1,13 @@
 """Impact reports: how much the pole's members really share, over a period.
 
-Hours come from confirmed bookings, summed by the database per month, resource and
-booking organisation (never one row per booking into Python). A booking that straddles
-the period's edges, or a month's, counts only the part inside it, the edges being
-midnight on the resource's site. Occupancy divides unit-hours booked by unit-hours open,
+Hours come from confirmed bookings, summed by the database per resource and booking
+organisation, and per month (never one row per booking into Python). Bookings are
+summed whole by the month they start in, in one pass over the same rows as a plain sum
+of their lengths; then the few that cross a month's start or the period's end (read
+from a short range of the start-time index) move their part across it. So a booking
+that straddles the period's edges, or a month's, counts only the part inside it, the
+edges being midnight on the resource's site. No-shows are not counted: bookings have no
+check-in. Occupancy divides unit-hours booked by unit-hours open,
 from the opening hours minus closures; a resource without opening hours counts as open
 08:00-20:00 on weekdays, and the report says how many did. Cross-organisation hours are
 those booked by another organisation than the resource's owner: the core "mutualisation"
@@ -19,8 +23,8 @@ from typing import Annotated, Any
 
 from flask_babel import gettext as _
 from pydantic import ConfigDict
-from sqlalchemy import case, func, literal, literal_column, select, union_all
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import case, func, literal, literal_column, null, select, union_all
+from sqlalchemy.engine import Row
 
 from sharing.core.contracts import Contract, checked, choice, refuse, row_id, validate
 from sharing.core.database import UTCDateTime, is_postgresql
@@ -133,19 +137,12 @@ def scope_for(viewer: User, query: ReportQuery) -> int | None:
 
 # --- SQL -------------------------------------------------------------------------------------
 
-def seconds_between(start, end):
-    """SQL: seconds from `start` to `end`, both timestamps."""
+def summed_seconds(start, end):
+    """SQL: the sum of the seconds from `start` to `end` (timestamps) over the rows: the
+    intervals are added up and turned into seconds once, not on every row."""
     if is_postgresql():
-        return func.extract("epoch", end - start)
-    return (func.julianday(end) - func.julianday(start)) * SECONDS_PER_DAY
-
-
-def later(a, b):
-    return func.greatest(a, b) if is_postgresql() else func.max(a, b)
-
-
-def earlier(a, b):
-    return func.least(a, b) if is_postgresql() else func.min(a, b)
+        return func.extract("epoch", func.sum(end - start))
+    return func.sum(func.julianday(end) - func.julianday(start)) * SECONDS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -168,87 +165,131 @@ def months_of(query: ReportQuery, tz_name: str) -> list[Month]:
     return months
 
 
-def in_scope(query: ReportQuery, organisation_id: int | None, tz_name: str) -> list:
-    """SQL conditions on the booking's resource and organisation (joined by the caller)."""
-    conditions = [Site.timezone == tz_name]
+@dataclass(frozen=True)
+class Scope:
+    """The bookings a report counts on one clock: of these resources (None: of every
+    resource, so no condition at all) and by this organisation (None: by any)."""
+
+    months: list[Month]
+    resource_ids: list[int] | None
+    organisation_id: int | None
+
+    @property
+    def boundaries(self) -> list[datetime]:
+        """Each month's start, then the period's end."""
+        return [month.start for month in self.months] + [self.months[-1].end]
+
+    def starting_in_period(self, status: str = "confirmed") -> list:
+        return [Booking.status == status, Booking.starts_at >= self.months[0].start,
+                Booking.starts_at < self.months[-1].end, *self.conditions()]
+
+    def conditions(self) -> list:
+        """SQL conditions on the booking alone: no join to read the resource or its site."""
+        conditions = [] if self.resource_ids is None else \
+            [Booking.resource_id.in_(self.resource_ids)]
+        if self.organisation_id is not None:
+            conditions.append(Booking.organisation_id == self.organisation_id)
+        return conditions
+
+
+# What a report reads of a resource: rows, lighter than the mapped objects.
+NamedResource = Row[tuple[int, str, str, int, int, dict, str]]
+
+
+def resources_named(query: ReportQuery) -> list[NamedResource]:
+    """Every resource the filters name, in the order reports list them."""
+    statement = select(Resource.id, Resource.name, Resource.kind,
+                       Resource.owner_organisation_id, Resource.quantity,
+                       Resource.opening_hours, Site.timezone).join(Site)
     for wanted, column in ((query.site, Resource.site_id), (query.kind, Resource.kind),
-                           (query.resource, Resource.id),
-                           (organisation_id, Booking.organisation_id)):
+                           (query.resource, Resource.id)):
         if wanted is not None:
-            conditions.append(column == wanted)
-    return conditions
+            statement = statement.where(column == wanted)
+    return list(db.session.execute(statement.order_by(Resource.name, Resource.id)))
 
 
-def scoped(statement, query: ReportQuery, organisation_id: int | None, tz_name: str):
-    return statement.join(Resource, Resource.id == Booking.resource_id) \
-        .join(Site, Site.id == Resource.site_id) \
-        .where(*in_scope(query, organisation_id, tz_name))
-
-
-def period_rows(query, organisation_id, tz_name, start: datetime, end: datetime):
-    """(resource, organisation) → seconds, unit-seconds, sessions, over the whole period."""
-    start_at, end_at = literal(start, UTCDateTime), literal(end, UTCDateTime)
-    seconds = seconds_between(later(Booking.starts_at, start_at), earlier(Booking.ends_at, end_at))
-    statement = select(Booking.resource_id, Booking.organisation_id, func.sum(seconds),
-                       func.sum(seconds * Booking.quantity),
-                       func.sum(case((Booking.starts_at >= start_at, 1), else_=0))
-                       ).select_from(Booking)
-    statement = scoped(statement, query, organisation_id, tz_name).where(
-        Booking.status == "confirmed", Booking.starts_at >= start - longest_occupancy(),
-        Booking.starts_at < end, Booking.ends_at > start)
-    return db.session.execute(statement.group_by(Booking.resource_id,
-                                                 Booking.organisation_id)).all()
+def scopes_of(query: ReportQuery, organisation_id: int | None,
+              resources: list[NamedResource]) -> list[Scope]:
+    """One scope per clock the named resources run on (their sites' time zones)."""
+    by_zone: dict[str, list[int]] = defaultdict(list)
+    for resource in resources:
+        by_zone[resource.timezone].append(resource.id)
+    every = len(by_zone) == 1 and len(resources) == db.session.scalar(
+        select(func.count()).select_from(Resource))
+    return [Scope(months_of(query, tz_name), None if every else ids, organisation_id)
+            for tz_name, ids in sorted(by_zone.items())]
 
 
 def start_month(months: list[Month]):
-    """SQL: the index of the month a booking starts in (the first, if before the period)."""
+    """SQL: the index of the month a booking starts in."""
     if len(months) == 1:
         return literal(0)
     return case(*[(Booking.starts_at < literal(m.end, UTCDateTime), m.index)
                   for m in months[:-1]], else_=months[-1].index)
 
 
-def month_rows(query, organisation_id, tz_name, months, shared):
-    """(month it starts in, shared) → seconds inside the period: one pass, no join."""
-    start, end = months[0].start, months[-1].end
-    seconds = seconds_between(later(Booking.starts_at, literal(start, UTCDateTime)),
-                              earlier(Booking.ends_at, literal(end, UTCDateTime)))
-    bucket, shared = start_month(months).label("start_month"), shared.label("shared")
-    statement = select(bucket, shared, func.sum(seconds)).select_from(Booking)
-    statement = scoped(statement, query, organisation_id, tz_name).where(
-        Booking.status == "confirmed", Booking.starts_at >= start - longest_occupancy(),
-        Booking.starts_at < end, Booking.ends_at > start)
-    return db.session.execute(statement.group_by(bucket, shared)).all()
+@dataclass(frozen=True)
+class Grouped:
+    """What the whole bookings are grouped from: their columns and sums, and conditions."""
+
+    resource_id: Any
+    organisation_id: Any
+    quantity: Any
+    month: Any
+    seconds: Any
+    bookings: Any
+    where: list
 
 
-def overflow_rows(query, organisation_id, tz_name, months, shared):
-    """(month, shared) → seconds of bookings running past the month's end, after it (within
-    the period): what its start month counted for the months after. Each end reads only
-    the short range of the start-time index of bookings that can still be running then."""
-    lookback, period_end = longest_occupancy(), literal(months[-1].end, UTCDateTime)
-    shared = shared.label("shared")
-    parts = []
-    for month in months[:-1]:
-        boundary = literal(month.end, UTCDateTime)
-        part = select(literal(month.index).label("idx"), shared, func.sum(seconds_between(
-            boundary, earlier(Booking.ends_at, period_end))).label("seconds")).select_from(Booking)
-        parts.append(scoped(part, query, organisation_id, tz_name).where(
-            Booking.status == "confirmed", Booking.starts_at >= month.end - lookback,
-            Booking.starts_at < month.end, Booking.ends_at > month.end).group_by(shared))
-    return db.session.execute(union_all(*parts)).all() if parts else []
+def whole_bookings(scope: Scope) -> Grouped:
+    """The confirmed bookings starting in the period, to be grouped twice. SQLite reads
+    each one through the start-time index, then the table, which costs more than what is
+    done with it: it reads them once, grouped by resource, organisation, units and month,
+    and both groupings are made from those groups. PostgreSQL reads a table fast and hashes
+    groups fast, but materialising the groups costs more: it groups the bookings twice."""
+    month = start_month(scope.months).label("start_month")
+    seconds = summed_seconds(Booking.starts_at, Booking.ends_at)
+    if is_postgresql():
+        return Grouped(Booking.resource_id, Booking.organisation_id, Booking.quantity, month,
+                       seconds, func.count(), scope.starting_in_period())
+    keys = (Booking.resource_id, Booking.organisation_id, Booking.quantity, month)
+    groups = select(*keys, seconds.label("seconds"), func.count().label("bookings")) \
+        .where(*scope.starting_in_period()).group_by(*keys).cte("whole")
+    return Grouped(groups.c.resource_id, groups.c.organisation_id, groups.c.quantity,
+                   groups.c.start_month, func.sum(groups.c.seconds),
+                   func.sum(groups.c.bookings), [])
 
 
-def month_seconds(query, organisation_id, tz_name, months) -> dict[tuple[int, bool], float]:
-    """(month, shared) → seconds inside it: counted by start month, then what ran past each
-    month's end moved into the next (a month-long booking moves on again)."""
-    shared = Booking.organisation_id != Resource.owner_organisation_id
-    totals: dict[tuple[int, bool], float] = defaultdict(float)
-    for idx, cross, seconds in month_rows(query, organisation_id, tz_name, months, shared):
-        totals[idx, bool(cross)] += float(seconds)
-    for idx, cross, seconds in overflow_rows(query, organisation_id, tz_name, months, shared):
-        totals[idx, bool(cross)] -= float(seconds)
-        totals[idx + 1, bool(cross)] += float(seconds)
-    return totals
+def whole_rows(scope: Scope):
+    """In one statement, (resource, organisation, units, -, -, seconds, bookings) for each
+    resource and organisation, then (-, -, -, month, shared, seconds, -) for each month it
+    starts in and whether the organisation owns the resource: the bookings counted whole
+    (units are a key, so that no length is computed twice)."""
+    whole = whole_bookings(scope)
+    pair = (whole.resource_id, whole.organisation_id, whole.quantity)
+    shared = (whole.organisation_id != Resource.owner_organisation_id).label("shared")
+    by_pair = select(*pair, null(), null(), whole.seconds, whole.bookings) \
+        .where(*whole.where).group_by(*pair)
+    by_month = select(null(), null(), null(), whole.month, shared, whole.seconds, null()) \
+        .join(Resource, Resource.id == whole.resource_id).where(*whole.where) \
+        .group_by(whole.month, shared)
+    return db.session.execute(union_all(by_pair, by_month)).all()
+
+
+def crossing_rows(scope: Scope):
+    """(boundary, resource, organisation, units) → seconds after each boundary (a month's
+    start, the period's end) of the confirmed bookings started before it and running past
+    it. Each boundary reads only the short range of the start-time index of bookings that
+    can still be running then."""
+    lookback, parts = longest_occupancy(), []
+    keys = (Booking.resource_id, Booking.organisation_id, Booking.quantity)
+    for index, boundary in enumerate(scope.boundaries):
+        parts.append(select(literal(index).label("boundary"), *keys, summed_seconds(
+            literal(boundary, UTCDateTime), Booking.ends_at).label("seconds")).where(
+            Booking.status == "confirmed", Booking.starts_at >= boundary - lookback,
+            Booking.starts_at < boundary, Booking.ends_at > boundary, *scope.conditions()
+        ).group_by(*keys))
+    return db.session.execute(union_all(*parts)).all()
 
 
 def late_cancellation():
@@ -261,48 +302,29 @@ def late_cancellation():
         - Resource.free_cancellation_minutes / 1440.0
 
 
-def cancellation_rows(query, organisation_id, tz_name, months):
+def cancellation_rows(scope: Scope):
+    """Cancelled bookings starting in the period, per organisation, and the late ones: read
+    from the index of cancelled bookings alone."""
     statement = select(Booking.organisation_id, func.count(),
-                       func.sum(case((late_cancellation(), 1), else_=0))).select_from(Booking)
-    statement = scoped(statement, query, organisation_id, tz_name).where(
-        Booking.status == "cancelled", Booking.starts_at >= months[0].start,
-        Booking.starts_at < months[-1].end)
+                       func.sum(case((late_cancellation(), 1), else_=0))) \
+        .join(Resource, Resource.id == Booking.resource_id) \
+        .where(*scope.starting_in_period("cancelled"))
     return db.session.execute(statement.group_by(Booking.organisation_id)).all()
 
 
-def credit_rows(query, organisation_id, tz_name, months):
+def credit_rows(scope: Scope):
     """Credits each booking organisation paid (net of refunds) within the period."""
     statement = select(Booking.organisation_id, func.sum(-CreditEntry.amount_cents)) \
-        .select_from(CreditEntry).join(Booking, Booking.id == CreditEntry.booking_id)
-    statement = scoped(statement, query, organisation_id, tz_name).where(
+        .select_from(CreditEntry).join(Booking, Booking.id == CreditEntry.booking_id).where(
         CreditEntry.organisation_id == Booking.organisation_id,
-        CreditEntry.at >= months[0].start, CreditEntry.at < months[-1].end)
+        CreditEntry.at >= scope.months[0].start, CreditEntry.at < scope.months[-1].end,
+        *scope.conditions())
     return db.session.execute(statement.group_by(Booking.organisation_id)).all()
-
-
-def timezones(query: ReportQuery) -> list[str]:
-    statement = select(Site.timezone).distinct()
-    if query.site is not None:
-        statement = statement.where(Site.id == query.site)
-    return sorted(db.session.scalars(statement))
 
 
 # --- open hours ------------------------------------------------------------------------------
 
-def resources_in_scope(query: ReportQuery, used_ids: set[int], organisation_id: int | None
-                       ) -> list[Resource]:
-    """Every resource the filters name (the coordinator); those it used (an organisation)."""
-    statement = select(Resource).join(Site).options(contains_eager(Resource.site))
-    for wanted, column in ((query.site, Resource.site_id), (query.kind, Resource.kind),
-                           (query.resource, Resource.id)):
-        if wanted is not None:
-            statement = statement.where(column == wanted)
-    if organisation_id is not None:
-        statement = statement.where(Resource.id.in_(used_ids))
-    return list(db.session.scalars(statement.order_by(Resource.name, Resource.id)))
-
-
-def open_seconds(resources: list[Resource], query: ReportQuery) -> dict[int, float]:
+def open_seconds(resources: list[NamedResource], query: ReportQuery) -> dict[int, float]:
     """Seconds each resource is open in the period: its weekly hours (or the default)
     on its site's clock, minus its closures. One computation per distinct week."""
     closures = defaultdict(list)
@@ -312,19 +334,24 @@ def open_seconds(resources: list[Resource], query: ReportQuery) -> dict[int, flo
     by_pattern: dict[tuple[str, str], list] = {}
     result = {}
     for resource in resources:
-        tz = zone(resource.timezone)
-        start = at_wall_minutes(query.start, 0, tz)
-        end = at_wall_minutes(query.end + timedelta(days=1), 0, tz)
         hours = resource.opening_hours if has_opening_hours(resource.opening_hours) \
             else DEFAULT_OPENING_HOURS
         key = (json.dumps(hours, sort_keys=True), resource.timezone)
         if key not in by_pattern:
-            spans = [(max(a, start), min(b, end)) for a, b in open_intervals(hours, tz, start, end)]
-            by_pattern[key] = (spans, seconds_in(spans))
+            by_pattern[key] = open_spans(hours, resource.timezone, query)
         spans, seconds = by_pattern[key]
         result[resource.id] = seconds_in(subtract(spans, closures[resource.id])) \
             if closures[resource.id] else seconds
     return result
+
+
+def open_spans(hours: dict, tz_name: str, query: ReportQuery) -> tuple[list, float]:
+    """A week pattern's open spans in the period, on a clock, and their length."""
+    tz = zone(tz_name)
+    start = at_wall_minutes(query.start, 0, tz)
+    end = at_wall_minutes(query.end + timedelta(days=1), 0, tz)
+    spans = [(max(a, start), min(b, end)) for a, b in open_intervals(hours, tz, start, end)]
+    return spans, seconds_in(spans)
 
 
 def seconds_in(spans) -> float:
@@ -369,28 +396,67 @@ class Tallies:
     credits: dict[int, int] = field(default_factory=dict)
 
 
-def tally(query: ReportQuery, organisation_id: int | None) -> Tallies:
+@dataclass
+class Booked:
+    """One clock's booked seconds before they are grouped: per (resource, organisation)
+    [seconds, unit-seconds, sessions] inside the period, per (month, shared) seconds."""
+
+    owners: dict[int, int]
+    pairs: dict[tuple[int, int], list] = field(
+        default_factory=lambda: defaultdict(lambda: [0.0, 0.0, 0]))
+    months: dict[tuple[int, bool], float] = field(default_factory=lambda: defaultdict(float))
+
+    def add_pair(self, resource_id, org_id, units, seconds, bookings) -> None:
+        pair = self.pairs[resource_id, org_id]
+        pair[0] += seconds
+        pair[1] += seconds * units
+        pair[2] += bookings
+
+    def add_crossing(self, boundary, resource_id, org_id, units, seconds, last: int) -> None:
+        """What crosses a boundary goes from the month before it to the month after it
+        (month k holds its whole bookings + what crosses its start - what crosses its end);
+        what crosses the period's start comes in, what crosses its end goes out."""
+        shared = self.owners[resource_id] != org_id
+        if boundary < last:
+            self.months[boundary, shared] += seconds
+        if boundary > 0:
+            self.months[boundary - 1, shared] -= seconds
+        if boundary in (0, last):
+            inside = seconds if boundary == 0 else -seconds
+            self.add_pair(resource_id, org_id, units, inside, 0)
+
+
+def booked(scope: Scope, owners: dict[int, int]) -> Booked:
+    counted = Booked(owners)
+    for resource_id, org_id, units, month, shared, seconds, bookings in whole_rows(scope):
+        if resource_id is None:
+            counted.months[month, bool(shared)] += float(seconds)
+        else:
+            counted.add_pair(resource_id, org_id, units, float(seconds), bookings)
+    for boundary, resource_id, org_id, units, seconds in crossing_rows(scope):
+        counted.add_crossing(boundary, resource_id, org_id, units, float(seconds),
+                             last=len(scope.months))
+    return counted
+
+
+def tally(scopes: list[Scope], resources: list[NamedResource]) -> Tallies:
     tallies = Tallies()
-    owners, kinds = {}, {}
-    for resource_id, owner_id, kind in db.session.execute(
-            select(Resource.id, Resource.owner_organisation_id, Resource.kind)):
-        owners[resource_id], kinds[resource_id] = owner_id, kind
-    for tz_name in timezones(query):
-        months = months_of(query, tz_name)
-        for resource_id, org_id, seconds, unit_seconds, sessions in period_rows(
-                query, organisation_id, tz_name, months[0].start, months[-1].end):
+    owners = {r.id: r.owner_organisation_id for r in resources}
+    people = {r.id for r in resources if r.kind in PEOPLE_KINDS}
+    for scope in scopes:
+        counted = booked(scope, owners)
+        for (resource_id, org_id), (seconds, unit_seconds, sessions) in counted.pairs.items():
             facts = (round(seconds), round(unit_seconds), sessions,
-                     owners[resource_id] != org_id, kinds[resource_id] in PEOPLE_KINDS, org_id)
+                     owners[resource_id] != org_id, resource_id in people, org_id)
             for group in (tallies.total, tallies.resources[resource_id],
                           tallies.organisations[org_id]):
                 group.add(*facts)
-        for (idx, cross), seconds in month_seconds(query, organisation_id, tz_name,
-                                                   months).items():
-            tallies.months[months[idx].label].add(round(seconds), 0, 0, cross, False, None)
-        for org_id, count, late in cancellation_rows(query, organisation_id, tz_name, months):
+        for (idx, cross), seconds in counted.months.items():
+            tallies.months[scope.months[idx].label].add(round(seconds), 0, 0, cross, False, None)
+        for org_id, count, late in cancellation_rows(scope):
             before = tallies.cancellations.get(org_id, (0, 0))
             tallies.cancellations[org_id] = (before[0] + count, before[1] + (late or 0))
-        for org_id, cents in credit_rows(query, organisation_id, tz_name, months):
+        for org_id, cents in credit_rows(scope):
             tallies.credits[org_id] = tallies.credits.get(org_id, 0) + (cents or 0)
     return tallies
 
@@ -398,8 +464,11 @@ def tally(query: ReportQuery, organisation_id: int | None) -> Tallies:
 def impact_report(viewer: User, query: ReportQuery) -> dict[str, Any]:
     """The report as the API sends it; pages, CSV and the summary show the same dict."""
     organisation_id = scope_for(viewer, query)
-    tallies = tally(query, organisation_id)
-    resources = resources_in_scope(query, set(tallies.resources), organisation_id)
+    named = resources_named(query)
+    tallies = tally(scopes_of(query, organisation_id, named), named)
+    # an organisation's report lists only the resources it used
+    resources = named if organisation_id is None else \
+        [r for r in named if r.id in tallies.resources]
     open_time = open_seconds(resources, query)
     capacity = sum(open_time[r.id] * r.quantity for r in resources)
     total = tallies.total
@@ -409,6 +478,7 @@ def impact_report(viewer: User, query: ReportQuery) -> dict[str, Any]:
         "default_opening_hours": {
             "hours": "08:00-20:00, Monday to Friday",
             "resources": sum(1 for r in resources if not has_opening_hours(r.opening_hours))},
+        "no_shows_counted": False,  # bookings have no check-in to tell who came
         "totals": {
             "hours": hours(total.seconds), "cross_org_hours": hours(total.cross_seconds),
             "cross_org_share": share(total.cross_seconds, total.seconds),
@@ -427,7 +497,7 @@ def impact_report(viewer: User, query: ReportQuery) -> dict[str, Any]:
     }
 
 
-def resource_line(resource: Resource, counted: Tally, open_time: float) -> dict[str, Any]:
+def resource_line(resource: NamedResource, counted: Tally, open_time: float) -> dict[str, Any]:
     return {"id": resource.id, "name": resource.name, "kind": resource.kind,
             "owner_organisation_id": resource.owner_organisation_id,
             "hours": hours(counted.seconds), "cross_org_hours": hours(counted.cross_seconds),

@@ -15,6 +15,7 @@ from datetime import datetime
 from flask import current_app
 
 from sharing.core.extensions import db
+from sharing.engine import expire_past_requests
 from sharing.services.external_calendars import sync_calendars_job
 from sharing.services.notifications import send_digests
 from sharing.services.outbox import send_due_mail
@@ -28,9 +29,11 @@ class Job:
     run: Callable[[datetime | None], int]  # does what is due (now, or then); returns how much
 
 
-# Digests first: the mail job then sends them in the same round. Calendars last: a slow
-# calendar server must not hold the mail back.
+# Expiry first: no digest offers a request whose start passed. Digests next: the mail job
+# then sends them in the same round. Calendars last: a slow calendar server must not hold
+# the mail back.
 JOBS = [
+    Job("expiry", expire_past_requests),
     Job("digests", send_digests),
     Job("mail", send_due_mail),
     Job("calendars", sync_calendars_job),

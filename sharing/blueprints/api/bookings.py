@@ -12,6 +12,7 @@ from sharing.blueprints.api.contracts import (
     Availability,
     Booking,
     BookingFilters,
+    BookingMove,
     Bookings,
     BookingsMade,
     Cancel,
@@ -32,6 +33,7 @@ from sharing.blueprints.lookups import find_row, visible_booking_or_404, visible
 from sharing.core.database import utcnow
 from sharing.core.validation import InvalidInput
 from sharing.engine import (
+    BookingChanges,
     BookingRefused,
     BookingRequest,
     InvalidTransition,
@@ -39,7 +41,9 @@ from sharing.engine import (
     book,
     cancel,
     decide,
+    expire_past_requests,
     get_availability,
+    move,
 )
 from sharing.models import Resource
 from sharing.services.bookings import find_bookings
@@ -86,7 +90,8 @@ def invalid_transition(error: InvalidTransition):
 @operation("Book one or more resources, once or recurring", tag="bookings", body=NewBooking,
            answers={201: BookingsMade}, errors=(403, 409),
            links={view: FIRST_BOOKING for view in ("get_booking", "cancel_booking",
-                                                   "approve_booking", "reject_booking")})
+                                                   "approve_booking", "reject_booking",
+                                                   "move_booking")})
 def create_bookings(body: NewBooking):
     result = book(current_user, booking_request(body))
     return booking_result_json(result, current_user), 201
@@ -101,6 +106,7 @@ def list_bookings(query: BookingFilters):
     end = query.end or start + DEFAULT_LISTING_WINDOW
     if end <= start:
         raise InvalidInput(end=_("The end must come after the start."))
+    expire_past_requests()  # no request whose start passed is listed as pending
     bookings = find_bookings(current_user, start, end, resource_id=query.resource_id,
                              organisation_id=query.organisation_id, status=query.status)
     return {"bookings": [booking_json(b, current_user) for b in bookings]}
@@ -111,6 +117,18 @@ def list_bookings(query: BookingFilters):
            answers={200: SeenBooking})
 def get_booking(booking_id: int):
     return booking_json(visible_booking_or_404(booking_id), current_user)
+
+
+@bp.patch("/bookings/<int:booking_id>")
+@operation("Move or edit a booking: its time, units, title, note, or a similar resource. "
+           "The same rules as booking; on a conflict nothing changes", tag="bookings",
+           body=BookingMove, answers={200: Booking}, errors=(403, 409))
+def move_booking(booking_id: int, body: BookingMove):
+    visible_booking_or_404(booking_id)
+    if body.resource_id is not None and not is_visible_resource(body.resource_id):
+        raise invalid("resource_id", _("Unknown resource."))
+    return booking_json(move(current_user, booking_id, BookingChanges(**dict(body))),
+                        current_user)
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")

@@ -126,6 +126,18 @@ class NewBooking(Contract):
     extra_resource_ids: Annotated[list[RowId], Field(max_length=EXTRA_RESOURCES)] = []
 
 
+class BookingMove(Contract):
+    """Only the fields given change; an empty body changes nothing."""
+
+    start: Time = None
+    end: Time = None
+    quantity: whole_number(1, LARGEST_COUNT) = None
+    title: text(TITLE_LENGTH) = None
+    note: text(NOTE_LENGTH) = None
+    resource_id: RowId = Field(
+        None, description="a similar resource: same kind and site, big enough, its tags")
+
+
 class Cancel(Contract):
     reason: text(REASON_LENGTH) = ""
     scope: choice(("one", "following")) = "one"
@@ -353,6 +365,8 @@ class ImpactReport(Answer):
     period: ReportPeriod
     organisation_id: Id | None = Field(description="the organisation whose part this is")
     default_opening_hours: DefaultOpening
+    no_shows_counted: bool = Field(description="false: bookings have no check-in, so no-shows "
+                                               "are not counted")
     totals: ImpactTotals
     by_resource: list[ResourceImpact]
     by_organisation: list[OrganisationImpact]
