@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, has_request_context, request
-from sqlalchemy import DateTime, event, func
+from sqlalchemy import DateTime, event, func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -193,6 +193,13 @@ def case_blind(column):
     """SQL: the column in lower case for searching, "É" included (SQLite's own lower()
     only knows A to Z)."""
     return func.unicode_lower(column) if db.engine.dialect.name == "sqlite" else func.lower(column)
+
+
+def any_contains(text: str, *columns):
+    """SQL: one of the columns contains the text, whatever the case (wildcards taken as
+    plain characters)."""
+    return or_(*(case_blind(column).contains(text.lower(), autoescape=True)
+                 for column in columns))
 
 
 def is_postgresql() -> bool:
