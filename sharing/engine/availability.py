@@ -1,7 +1,9 @@
 """Free and busy time: one resource over a window, or which resources are free for a slot."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from operator import attrgetter, itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sharing.core.database import utcnow
@@ -18,10 +20,9 @@ from sharing.engine.calendar import (
 from sharing.engine.policy import MINUTES_PER_DAY, resource_hours
 from sharing.engine.rules import (
     Slot,
-    duration_conflicts,
-    final_conflicts,
+    duration_problem,
     is_free,
-    notice_conflicts,
+    notice_problem,
     opening_conflicts,
 )
 from sharing.engine.times import Interval, is_nonexistent, localize, open_intervals, subtract, zone
@@ -71,26 +72,28 @@ def find_free_resources(resources: list[Resource], start: datetime, end: datetim
     booking [start, end) now, whoever books; in a bounded number of queries.
 
     The rules that need no data are checked first, on the slot's wall-clock times worked
-    out once per time zone; then one query tells which of the others hold anything in the
+    out once per site; then one query tells which of the others hold anything in the
     window. A single-unit resource holding a booking is busy; the few whose answer needs
     more (several units, closures, the owner's calendars) get the full check.
     """
     validate_window(start, end)
-    now = now or utcnow()
-    walls: dict[str, WallSlot] = {}
-    candidates = [r for r in resources
-                  if passes_own_rules(Slot(r, start, end, quantity), now, walls)]
-    held = find_holders(candidates, start, end)
-    doubtful = [r for r in candidates
-                if r.id in held.blocked or (r.id in held.occupied and r.quantity > 1)]
-    free_after_all = fully_checked_free(doubtful, start, end, quantity, now)
-    return [r for r in candidates
-            if r.id in free_after_all or not (r.id in held.occupied or r.id in held.blocked)]
+    if start.tzinfo is None or end.tzinfo is None:
+        return []  # no resource takes an interval without an offset (invalid_interval)
+    search = SlotSearch(start, end, quantity, start - (now or utcnow()))
+    candidates = [(r, values) for r in resources
+                  if passes_own_rules(r, values := rule_values(r), search)]
+    held = find_holders({v.id: (v.longest_booking_minutes, v.buffer_minutes)
+                         for _r, v in candidates}, start, end)
+    doubtful = [r for r, v in candidates
+                if v.id in held.blocked or (v.id in held.occupied and v.quantity > 1)]
+    free_after_all = fully_checked_free(doubtful, start, end, quantity, start - search.lead)
+    return [r for r, v in candidates if v.id in free_after_all
+            or not (v.id in held.occupied or v.id in held.blocked)]
 
 
 @dataclass(frozen=True)
 class WallSlot:
-    """The slot on one time zone's wall clock, worked out once per search."""
+    """The slot on one time zone's wall clock."""
 
     weekday: int
     start_minute: int
@@ -99,6 +102,11 @@ class WallSlot:
     on_whole_minutes: bool
     nonexistent: bool
     simple_day: bool  # within one local day that keeps one UTC offset
+
+    def is_on_grid(self, step: int) -> bool:
+        """As `rules.grid_conflicts` reads it."""
+        return self.on_whole_minutes and self.start_minute % step == 0 \
+            and self.end_clock % step == 0
 
 
 def wall_slot(start: datetime, end: datetime, tz: ZoneInfo) -> WallSlot:
@@ -119,29 +127,67 @@ def wall_slot(start: datetime, end: datetime, tz: ZoneInfo) -> WallSlot:
     )
 
 
-def passes_own_rules(slot: Slot, now: datetime, walls: dict[str, "WallSlot"]) -> bool:
+@dataclass
+class SlotSearch:
+    """What the resources' own rules need of the slot, worked out once per search."""
+
+    start: datetime
+    end: datetime
+    quantity: int
+    lead: timedelta  # from now to the start
+    walls: dict[int, WallSlot] = field(default_factory=dict)  # by site
+
+    def __post_init__(self) -> None:
+        self.minutes = (self.end - self.start).total_seconds() / 60
+
+    def wall_for(self, resource: Resource, site_id: int) -> WallSlot:
+        if site_id not in self.walls:
+            self.walls[site_id] = wall_slot(self.start, self.end, zone(resource.timezone))
+        return self.walls[site_id]
+
+
+class RuleValues(NamedTuple):
+    id: int
+    quantity: int
+    min_duration_minutes: int
+    max_duration_minutes: int | None
+    slot_minutes: int
+    min_notice_minutes: int
+    max_advance_days: int | None
+    site_id: int
+    buffer_minutes: int
+    longest_booking_minutes: int
+
+
+loaded_rule_values = itemgetter(*RuleValues._fields)
+
+
+def rule_values(resource: Resource) -> RuleValues:
+    """The policy's numbers from the object's loaded state in one step (read attribute by
+    attribute, a thousand resources cost more than their rules); through the ORM when
+    some are not loaded."""
+    try:
+        return RuleValues._make(loaded_rule_values(resource.__dict__))
+    except KeyError:
+        return RuleValues._make(attrgetter(*RuleValues._fields)(resource))
+
+
+def passes_own_rules(resource: Resource, values: RuleValues, search: SlotSearch) -> bool:
     """The rules that need nothing from the database, as `resource_conflicts` has them."""
-    resource = slot.resource
-    if slot.quantity > resource.quantity or final_conflicts(slot) \
-            or duration_conflicts(slot) or notice_conflicts(slot, now):
+    if search.quantity > values.quantity \
+            or duration_problem(search.minutes, values.min_duration_minutes,
+                                values.max_duration_minutes) \
+            or notice_problem(search.lead, values.min_notice_minutes, values.max_advance_days):
         return False
-    name = resource.timezone
-    if name not in walls:
-        walls[name] = wall_slot(slot.start, slot.end, zone(name))
-    wall = walls[name]
-    if wall.nonexistent or not is_on_wall_grid(wall, resource.slot_minutes):
+    wall = search.wall_for(resource, values.site_id)
+    if wall.nonexistent or not wall.is_on_grid(values.slot_minutes):
         return False
     hours = resource_hours(resource)
     if hours.always_open:
         return True
     if wall.simple_day:
         return hours.covers(wall.weekday, wall.start_minute, wall.end_minute)
-    return not opening_conflicts(slot)
-
-
-def is_on_wall_grid(wall: WallSlot, step: int) -> bool:
-    return wall.on_whole_minutes and wall.start_minute % step == 0 \
-        and wall.end_clock % step == 0
+    return not opening_conflicts(Slot(resource, search.start, search.end, search.quantity))
 
 
 def fully_checked_free(resources: list[Resource], start: datetime, end: datetime,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, literal, select, union_all
 
+from sharing.core.database import among
 from sharing.core.extensions import db
 from sharing.engine.times import Interval, merge
 from sharing.models import (
@@ -148,7 +149,7 @@ def find_occupancies(resource_ids: Iterable[int], start: datetime, end: datetime
 def overlapping(ids: list[int], start: datetime, end: datetime, lookback: int) -> tuple:
     """SQL: holding bookings of these resources whose occupancy overlaps [start, end), read
     on `ix_booking_resource_starts` from `lookback` minutes before the window."""
-    return (Booking.resource_id.in_(ids),
+    return (among(Booking.resource_id, ids),
             Booking.starts_at >= start - timedelta(minutes=lookback), Booking.starts_at < end,
             Booking.blocks_until > start, Booking.status.in_(HOLDING_STATUSES))
 
@@ -159,25 +160,26 @@ class Holders:
     blocked: set[int]  # a closure or the owner's busy period may touch that window
 
 
-def find_holders(resources: list[Resource], start: datetime, end: datetime) -> Holders:
+def find_holders(bounds: dict[int, tuple[int, int]], start: datetime, end: datetime
+                 ) -> Holders:
     """Which resources hold anything over a slot, in one query (the free search).
 
-    Bookings are read per (lookback, buffer) group, exactly; closures and external busy
-    periods over the longest buffer, so `blocked` may name a few too many (the caller
-    checks those in full).
+    `bounds`: each resource's longest booking and buffer, in minutes. Bookings are read per
+    (lookback, buffer) group, exactly; closures and external busy periods over the longest
+    buffer, so `blocked` may name a few too many (the caller checks those in full).
     """
-    if not resources:
+    if not bounds:
         return Holders(set(), set())
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for r in resources:
-        groups[(rounded_lookback(r.longest_booking_minutes), r.buffer_minutes)].append(r.id)
-    ids = [r.id for r in resources]
-    until = end + timedelta(minutes=max(r.buffer_minutes for r in resources))
+    for resource_id, (longest, buffer) in bounds.items():
+        groups[(rounded_lookback(longest), buffer)].append(resource_id)
+    ids = list(bounds)
+    until = end + timedelta(minutes=max(buffer for _longest, buffer in bounds.values()))
     arms = [select(Booking.resource_id, literal(False).label("blocked"))
             .where(*overlapping(group, start, end + timedelta(minutes=buffer), lookback))
             for (lookback, buffer), group in groups.items()]
     arms += [select(Closure.resource_id, literal(True)).where(
-                 Closure.resource_id.in_(ids), Closure.starts_at < until,
+                 among(Closure.resource_id, ids), Closure.starts_at < until,
                  Closure.ends_at > start),
              select(ExternalBusy.resource_id, literal(True)).where(
                  *external_overlapping(ids, start, until))]
@@ -214,7 +216,7 @@ def find_external_busy(resource_ids: Iterable[int], start: datetime, end: dateti
 
 
 def external_overlapping(ids: list[int], start: datetime, end: datetime) -> tuple:
-    return (ExternalBusy.resource_id.in_(ids),
+    return (among(ExternalBusy.resource_id, ids),
             ExternalBusy.starts_at >= start - timedelta(minutes=BUSY_PIECE_MINUTES),
             ExternalBusy.starts_at < end, ExternalBusy.ends_at > start)
 
