@@ -49,7 +49,7 @@ def get_availability(resource: Resource, start: datetime, end: datetime) -> Avai
     """Busy: units in use (buffers included; all of them while the owner's own calendar
     says busy). Free: at least one unit, open, not closed."""
     validate_window(start, end)
-    calendar = load_calendar(resource.id, start, end)
+    calendar = load_calendar(resource.id, start, end, resource.longest_booking_minutes)
     busy = units_in_use(calendar, resource.quantity, start, end)
     full = [(a, b) for a, b, units in busy if units >= resource.quantity]
     closed = [(c.starts_at, c.ends_at) for c in calendar.closures]
