@@ -79,9 +79,9 @@ WARM_UP = 3
 CANCELLED_SHARE = 0.05
 DAY_OPENS, DAY_CLOSES = 8 * 60, 21 * 60  # seeded bookings fall between these local times
 PEER_FIGURES = (
-    "Indico room booking, same shape of data on PostgreSQL, this kind of machine (issue 3):\n"
-    "  create a booking ~30 ms; free rooms among 1,000 for a 2-hour slot: 25 ms at 10k\n"
-    "  bookings -> 4.8 s at 1M (x192: its occurrence rows carry no room column).\n"
+    "Indico 3.3.14 room booking, same shape of data on PostgreSQL 15, this machine (issue 10):\n"
+    "  create a booking 32.9 ms at 10k, 31.3 ms at 1M; free rooms among 1,000 for a 2-hour\n"
+    "  slot: 33.6 ms at 10k -> 5,383 ms at 1M (its NOT EXISTS anti-join has no time bound).\n"
     "LibreBooking: week grid of 1,000 resources 11.5 s on the server, 18,010 SQL statements."
 )
 ENGINE_FILES = ("sharing/engine", "sharing/models.py", "sharing/core/database.py",
@@ -343,6 +343,7 @@ class Measure:
     times: list[float] = field(default_factory=list)  # wall clock
     cpu: list[float] = field(default_factory=list)  # this process only (not a PG server)
     statements: list[int] = field(default_factory=list)
+    rss_growth: int | None = None  # KiB: peak resident set over the runs, minus before
 
     @property
     def median_ms(self) -> float:
@@ -430,13 +431,41 @@ def time_free_search(rng, repeat, counter) -> tuple[Measure, int]:
     db.session.remove()
     resources = list(db.session.scalars(
         select(Resource).options(selectinload(Resource.site)).order_by(Resource.id)))
+    before = reset_peak_rss()
     for _ in range(repeat):
         day = future_day(rng)
         start, end = wall(day, 10).astimezone(UTC), wall(day, 12).astimezone(UTC)
         with measured(measure, counter):
             found = find_free_resources(resources, start, end, now=NOW)
         free += len(found)
+    measure.rss_growth = peak_rss() - before
     return measure, free // max(repeat, 1)
+
+
+def rss_kib(field_name: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak_rss() -> int:
+    """The resident set now, after resetting the peak (Linux: "5" to clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        pass  # the peak then includes what came before: an upper bound
+    return rss_kib("VmRSS")
+
+
+def peak_rss() -> int:
+    return rss_kib("VmHWM")
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def run_size(seed, reference, repeat, counter, made) -> tuple[dict[str, Measure], int]:
@@ -564,6 +593,9 @@ def print_table(backend: str, by_size: dict[int, dict[str, Measure]], free: dict
               + f"{ratio:>9.2f}x{cpu_ratio:>10.2f}x{flag}")
     print("free resources found per 2-hour slot (mean): "
           + ", ".join(f"{free[s]} at {s:,}" for s in sizes))
+    print("free search peak RSS growth: " + ", ".join(
+        f"{by_size[s]['free search'].rss_growth / 1024:.1f} MB at {s:,}" for s in sizes)
+          + f"; {load_average()} (1, 5, 15 min) at the end")
     return flagged
 
 
@@ -601,7 +633,10 @@ def bench_backend(backend: Backend, sizes: list[int], repeat: int, seed: int, pl
                     print(f"  {op:<13} median {m.median_ms:8.2f} ms  p90 {m.p90_ms:8.2f} ms  "
                           f"cpu {m.cpu_ms:8.2f} ms  "
                           f"{statistics.median(m.statements):.0f} statements", flush=True)
-                print(f"  load average after timing: {os.getloadavg()[0]:.2f}")
+                print(f"  free search: peak RSS growth "
+                      f"{by_size[size]['free search'].rss_growth / 1024:.1f} MB over "
+                      f"{repeat} searches among {RESOURCES:,} resources")
+                print(f"  {load_average()} (1, 5, 15 min) after timing", flush=True)
             flagged = print_table(backend.name, by_size, free)
             if plans:
                 print(f"\n== {backend.name}: plans of the engine's queries at "
@@ -645,6 +680,7 @@ def main() -> int:
     print(f"{RESOURCES:,} resources, {ORGANISATIONS} organisations, bookings over {DAYS} days; "
           f"sizes {', '.join(f'{s:,}' for s in args.sizes)}; {args.repeat} runs per operation")
     print(PEER_FIGURES)
+    print(f"{load_average()} (1, 5, 15 min) at the start", flush=True)
     flagged = []
     for name in backends:
         workdir = Path(tempfile.mkdtemp(prefix="sharing-bench-"))

@@ -30,7 +30,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sharing.core.database import UTCDateTime, utcnow
@@ -479,12 +480,28 @@ class Booking(db.Model):
 
 @event.listens_for(Booking, "before_insert")
 def _widen_longest_booking(_mapper, connection, booking: Booking) -> None:
+    """Widen the resource's bound, and the copy the session holds. The bound only ever
+    grows, so a copy already at least this long proves the row is too: no UPDATE."""
     minutes = ceil((booking.blocks_until - booking.starts_at).total_seconds() / 60)
+    resource = loaded_resource(booking)
+    if resource is not None and resource.longest_booking_minutes >= minutes:
+        return
     connection.execute(
         update(Resource)
         .where(Resource.id == booking.resource_id, Resource.longest_booking_minutes < minutes)
         .values(longest_booking_minutes=minutes)
     )
+    if resource is not None:  # the engine's later reads in this transaction use it
+        set_committed_value(resource, "longest_booking_minutes", minutes)
+
+
+def loaded_resource(booking: Booking) -> Resource | None:
+    """The booking's resource as the session holds it, when its bound is loaded."""
+    session = object_session(booking)
+    resource = session.identity_map.get(
+        Session.identity_key(Resource, booking.resource_id)) if session else None
+    return resource if resource is not None \
+        and "longest_booking_minutes" in resource.__dict__ else None
 
 
 @event.listens_for(Booking, "before_update")
@@ -542,6 +559,8 @@ class AccountToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a manager takes an invitation back: its link then says so.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])

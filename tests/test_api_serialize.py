@@ -107,7 +107,7 @@ def test_refusal_names_each_reason_and_alternative():
         "conflicts": [
             {"code": "capacity", "message": "Busy.", "start": "2027-08-02T08:00:00Z",
              "end": "2027-08-02T09:00:00Z", "resource_id": 7},
-            {"code": "too_soon", "message": "Book at least 30 minutes ahead."}],
+            {"code": "too_soon", "message": "Book at least 30 min ahead."}],
         "alternatives": [
             {"resource_id": 7, "start": "2027-08-02T10:00:00Z", "end": "2027-08-02T11:00:00Z"},
             {"resource_id": 8, "start": "2027-08-02T08:00:00Z", "end": "2027-08-02T09:00:00Z"}],

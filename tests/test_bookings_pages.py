@@ -67,7 +67,8 @@ def test_the_form_shows_the_rules_and_preselects_the_only_organisation(scene, lo
     assert page.status_code == 200
     assert re.search(rf'<option selected value="{scene.booker.id}">', page.text)
     assert 'type="time"' in page.text and 'step="900"' in page.text
-    assert "08:00–18:00" in page.text and "15 minutes of changeover" in page.text
+    assert "08:00–18:00" in page.text
+    assert "A changeover of 15 min follows each booking." in page.text
     assert 'name="quantity"' not in page.text  # one unit: nothing to choose
 
 
@@ -83,7 +84,7 @@ def test_booking_through_the_form_writes_local_time_as_utc(scene, login):
         scene.booker.id, scene.member.id, "confirmed")
     assert row.title == "Atelier pâtisserie"
     page = client.get(response.headers["Location"]).text
-    assert "Booked: confirmed." in page and "10:00–11:00" in page
+    assert "Booking confirmed." in page and "10:00–11:00" in page
 
 
 def test_a_resource_needing_approval_gives_a_pending_request(scene, login):
@@ -93,7 +94,7 @@ def test_a_resource_needing_approval_gives_a_pending_request(scene, login):
     (row,) = bookings()
     assert row.status == "pending"
     page = login(scene.member).get(response.headers["Location"]).text
-    assert "awaiting approval by Ressourcerie" in page
+    assert "Request sent: Ressourcerie will approve or refuse it." in page
 
 
 def test_a_day_from_the_planning_prefills_the_form(scene, login):
@@ -175,7 +176,7 @@ def test_a_weekly_series_keeps_local_time_and_skips_the_conflicting_date(
         utc("2027-03-16 09:00"), utc("2027-03-30 08:00"), utc("2027-04-06 08:00")]
     assert len({b.series_id for b in mine}) == 1 and mine[0].series_id
     page = client.get(response.headers["Location"]).text
-    assert "3 dates booked: confirmed." in page
+    assert "3 bookings confirmed." in page
     assert "Skipped because of conflicts" in page and "Tue 23 Mar 2027 10:00" in page
 
 
@@ -202,7 +203,7 @@ def test_a_series_is_all_or_nothing_by_default(scene, login, create_booking):
     ({"repeat": "DAILY", "occurrences": "0"}, "occurrences", "Number must be between"),
     ({"repeat": "WEEKLY", "until": "2027-01-01"}, "repeat", "This rule gives no occurrence."),
     ({"repeat": "DAILY", "until": "2030-01-01"}, "repeat", "at most two years"),
-    ({"title": "x" * 201}, "title", "At most 200 characters."),
+    ({"title": "x" * 201}, "title", "Use at most 200 characters."),
     ({"title": "a\x00b"}, "title", "Remove the invisible (NUL) characters."),
     ({"extra_resources": "424242"}, "extra_resources", "not a valid choice"),
 ])

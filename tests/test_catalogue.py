@@ -215,7 +215,7 @@ KIND_SHOWN = {
     "room": ("12", "40", "Yes"),
     "equipment": ("Quai 2", "B"),
     "staff": ("Bruno Membre", "7"),
-    "expertise": ("Bruno Membre", "Énergie", "Remote", "90"),
+    "expertise": ("Bruno Membre", "Énergie", "Remote", "1 h 30"),
 }
 
 
@@ -234,7 +234,8 @@ def test_detail_shows_facts_hours_and_rules(kind, scene, login, create_resource)
                     "Sunday"]
     rules = page[page.index('class="rules"'):]  # the week grid above says "Closed" too
     assert rules.count("Closed") == 5
-    assert "20 minutes of changeover" in page and "approved by La Ressourcerie" in page
+    assert "A changeover of 20 min follows each booking." in page
+    assert "approved by La Ressourcerie" in page
     for shown in KIND_SHOWN[kind]:
         assert f"<dd>{shown}</dd>" in page
     assert f"/{PREFIX[kind]}/{resource.slug}/edit" not in page

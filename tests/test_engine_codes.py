@@ -104,9 +104,13 @@ def test_every_code_the_engine_gives_has_a_wording():
 
 
 @pytest.mark.parametrize(("reason", "english"), [
-    (Conflict("too_long", {"n": 90}), "Book at most 90 minutes."),
+    (Conflict("too_long", {"n": 90}), "Book at most 1 h 30."),
+    (Conflict("too_long", {"n": 480}), "Book at most 8 h."),
+    (Conflict("too_short", {"n": 45}), "Book at least 45 min."),
+    (Conflict("misaligned", {"n": 15}), "Start and end must fall on a grid of 15 min."),
     (Conflict("too_soon", {"n": 0}), "This time has passed."),
-    (Conflict("too_soon", {"n": 30}), "Book at least 30 minutes ahead."),
+    (Conflict("too_soon", {"n": 30}), "Book at least 30 min ahead."),
+    (Conflict("too_soon", {"n": 2 * 24 * 60 + 5}), "Book at least 48 h 05 ahead."),
     (Conflict("closed", {"reason": "Travaux"}), "Travaux"),
     (Conflict("closed", {"reason": ""}), "Closed."),
     (Conflict("capacity", {"n": 2}), "Only 2 unit(s) can be booked."),
@@ -142,14 +146,15 @@ def pole(create_site, create_organisation, create_resource):
 
 
 def test_the_api_words_refusals_in_the_readers_language(client, pole):
-    pole.room.max_duration_minutes = 60
+    pole.room.max_advance_days = 30
     pole.partner_member.locale = "fr"
     db.session.commit()
     body = {"resource_id": pole.room.id, "organisation_id": pole.partner.id,
             "start": "2031-03-03T10:00:00Z", "end": "2031-03-03T12:00:00Z"}
     refused = Api(client, pole.partner_member).post("/bookings", json=body)
     assert refused.json["conflicts"] == [{
-        "code": "too_long", "resource_id": pole.room.id, "message": "Réservez au plus 60 minutes.",
+        "code": "too_far", "resource_id": pole.room.id,
+        "message": "Réservez au plus 30 jours à l'avance.",
         "start": "2031-03-03T10:00:00Z", "end": "2031-03-03T12:00:00Z"}]
     pole.partner_member.locale = "en"
     db.session.commit()

@@ -1,18 +1,23 @@
-"""The coordinator's administration: sites, member organisations, people's personal data."""
+"""The coordinator's administration: sites, member organisations, people (their accounts
+and personal data), and every resource at a glance."""
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from sharing.blueprints.lookups import requested_page
 from sharing.core.extensions import db
 from sharing.forms import ROW_ID, ActionForm, form_status, save_form
 from sharing.forms.admin import AnonymiseForm, OrganisationForm, SiteForm
 from sharing.models import Organisation, Resource, Site, User
+from sharing.services.accounts import set_user_active
+from sharing.services.catalogue import KINDS, get_resources_overview
+from sharing.services.messages import format_credits
 from sharing.services.organisations import (
     create_organisation,
     create_site,
-    get_organisations,
+    get_organisations_page,
     get_sites,
     set_organisation_active,
     update_organisation,
@@ -26,7 +31,7 @@ from sharing.services.permissions import (
 from sharing.services.personal_data import (
     anonymise_person,
     export_person,
-    get_people,
+    find_people,
     is_anonymised,
 )
 
@@ -86,7 +91,8 @@ def edit_site(site_id: int):
 
 @bp.get("/organisations/")
 def organisations():
-    return render_template("admin/organisations.html", organisations=get_organisations(),
+    return render_template("admin/organisations.html",
+                           organisations=get_organisations_page(requested_page()),
                            action_form=ActionForm())
 
 
@@ -141,8 +147,36 @@ def person_or_404(user_id: int) -> User:
 def people():
     if not can_manage_personal_data(current_user):
         abort(403)
-    return render_template("admin/people.html", people=get_people(),
-                           is_anonymised=is_anonymised)
+    search = request.args.get("q", "")
+    return render_template("admin/people.html", people=find_people(search, requested_page()),
+                           search=search, is_anonymised=is_anonymised,
+                           action_form=ActionForm())
+
+
+@bp.post(f"/people/<{ROW_ID}:user_id>/deactivate")
+def deactivate_person(user_id: int):
+    return switch_person(user_id, active=False)
+
+
+@bp.post(f"/people/<{ROW_ID}:user_id>/reactivate")
+def reactivate_person(user_id: int):
+    return switch_person(user_id, active=True)
+
+
+def switch_person(user_id: int, active: bool):
+    """Deactivating ends the person's sessions; their API tokens and feeds answer no more
+    while they are inactive, and work again on reactivation."""
+    person = person_or_404(user_id)
+    if person.id == current_user.id or is_anonymised(person):
+        abort(403)
+    set_user_active(person, active)
+    db.session.commit()
+    if active:
+        flash(_("%(name)s can sign in again.", name=person.display_name), "info")
+    else:
+        flash(_("%(name)s is deactivated: they can no longer sign in, and their tokens and "
+                "calendar feeds stop working.", name=person.display_name), "info")
+    return redirect(url_for("admin.people", q=request.args.get("q") or None))
 
 
 @bp.get(f"/people/<{ROW_ID}:user_id>/export")
@@ -163,3 +197,10 @@ def anonymise(user_id: int):
         flash(_("%(name)s is anonymised.", name=name), "info")
         return redirect(url_for("admin.people"))
     return render_template("admin/anonymise.html", form=form, person=person), form_status(form)
+
+
+@bp.get("/resources/")
+def resources():
+    return render_template("admin/resources.html",
+                           resources=get_resources_overview(requested_page()), kinds=KINDS,
+                           credits=format_credits)

@@ -13,6 +13,7 @@ from sharing.core.limits import account_link_limit, sign_in_limit
 from sharing.forms import ActionForm, form_status, save_form
 from sharing.forms.accounts import ForgotPasswordForm, JoinForm, LoginForm, NewPasswordForm
 from sharing.services.accounts import (
+    DeactivatedAccount,
     accept_invitation,
     authenticate,
     end_all_sessions,
@@ -61,11 +62,15 @@ def login():
     form = LoginForm()
     target = safe_next(request.args.get("next"))
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        try:
+            user, refusal = authenticate(form.email.data, form.password.data), None
+        except DeactivatedAccount:
+            user, refusal = None, _("This account is deactivated: it can no longer sign in. "
+                                    "Ask the pole's coordinator to reactivate it.")
         if user is not None:
             login_user(user)
             return redirect(target or url_for("main.index"))
-        form.form_errors.append(_("Wrong e-mail address or password."))
+        form.form_errors.append(refusal or _("Wrong e-mail address or password."))
     return render_template("auth/login.html", form=form), form_status(form)
 
 

@@ -23,7 +23,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from sharing.blueprints.lookups import bookable_resource_or_404, visible_booking_or_404
+from sharing.blueprints.lookups import (
+    bookable_resource_or_404,
+    requested_page,
+    visible_booking_or_404,
+)
 from sharing.blueprints.planning import planning
 from sharing.blueprints.timegrid import day_timeline, timeline, today
 from sharing.core.database import utcnow
@@ -82,8 +86,6 @@ STATUS_LABELS = {"pending": _l("Awaiting approval"), "confirmed": _l("Confirmed"
                  "rejected": _l("Rejected"), "cancelled": _l("Cancelled"),
                  "expired": _l("Expired")}
 HOME_PAGE_SIZE = 10
-# Further pages are refused: no list is that long, and OFFSET costs grow with it.
-LAST_PAGE = 100_000
 
 
 # --- showing times in the site's timezone -------------------------------------------------
@@ -137,13 +139,6 @@ def my_upcoming_bookings() -> Page:
     by time, a page at a time."""
     return find_organisation_bookings(current_user, utcnow(), page=requested_page(),
                                       size=HOME_PAGE_SIZE)
-
-
-def requested_page() -> int:
-    """?page=N, from 1; a malformed or absurd one is no page."""
-    page = request.args.get("page", "1")
-    return int(page) if page.isascii() and page.isdigit() and 1 <= int(page) <= LAST_PAGE \
-        else abort(404)
 
 
 @bp.app_template_global()
@@ -242,12 +237,14 @@ def alternative_choices(form: BookingForm, refused: BookingRefused) -> list[dict
 
 
 def booked_message(result: BookingResult, resource: Resource) -> str:
-    pending = any(b.status == "pending" for b in result.bookings)
-    state = _("awaiting approval by %(owner)s", owner=resource.owner.name) if pending \
-        else _("confirmed")
-    times = sorted({b.starts_at for b in result.bookings})
-    message = _("Booked: %(state)s.", state=state) if len(times) == 1 else _(
-        "%(n)s dates booked: %(state)s.", n=len(times), state=state)
+    # Whole sentences per outcome: a status spliced into one reads wrong in French.
+    dates = len({b.starts_at for b in result.bookings})
+    if any(b.status == "pending" for b in result.bookings):
+        message = ngettext("Request sent: %(owner)s will approve or refuse it.",
+                           "%(num)d requests sent: %(owner)s will approve or refuse them.",
+                           dates, owner=resource.owner.name)
+    else:
+        message = ngettext("Booking confirmed.", "%(num)d bookings confirmed.", dates)
     if result.skipped:
         skipped = ", ".join(site_time(s.start, resource.timezone) for s in result.skipped)
         message += " " + _("Skipped because of conflicts: %(dates)s.", dates=skipped)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from sharing.blueprints.closures import closures_section
@@ -36,6 +37,7 @@ from sharing.services.catalogue import (
     update_resource,
 )
 from sharing.services.feeds import public_feed_url, resource_feed_url
+from sharing.services.messages import format_duration
 from sharing.services.organisations import get_sites
 from sharing.services.permissions import (
     can_create_resource_for,
@@ -54,12 +56,17 @@ def resource_here(slug: str) -> Resource | None:
     return resource if resource is not None and resource.kind == current_kind().name else None
 
 
+# Where a form's label names a unit the page's value already says ("1 h 30").
+FACT_LABELS = {"session_minutes": _l("Session length")}
+
+
 def facts(resource: Resource) -> list[tuple[str, str]]:
     """The kind's own facts as label and readable value, leaving out those not given."""
     readable = {
         bool: lambda value: _("Yes") if value else _("No"),
         "person_id": lambda _value: resource.person.display_name,
         "delivery_mode": lambda value: str(DELIVERY_MODE_LABELS[value]),
+        "session_minutes": format_duration,
     }
     shown = []
     for name in KINDS[resource.kind].fields:
@@ -67,7 +74,7 @@ def facts(resource: Resource) -> list[tuple[str, str]]:
         if value is None or value == "":
             continue
         show = readable.get(name) or readable.get(type(value), str)
-        shown.append((str(FIELD_LABELS[name]), show(value)))
+        shown.append((str(FACT_LABELS.get(name) or FIELD_LABELS[name]), show(value)))
     return shown
 
 
@@ -168,6 +175,8 @@ def make_blueprint(kind: Kind) -> Blueprint:
     bp.add_url_rule("/<slug>/edit", view_func=edit, methods=["GET", "POST"])
     bp.add_url_rule("/<slug>/deactivate", view_func=deactivate, methods=["POST"])
     bp.add_url_rule("/<slug>/reactivate", view_func=reactivate, methods=["POST"])
+    # The resource's rules, on its page and beside the booking form, give durations.
+    bp.add_app_template_filter(format_duration, "duration")
     return bp
 
 

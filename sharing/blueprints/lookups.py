@@ -6,7 +6,7 @@ change answers 403. Each function takes what was found (or None) by id or by slu
 
 from typing import TypeVar
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
 from sharing.core.extensions import db
@@ -23,12 +23,21 @@ from sharing.services.permissions import (
 )
 
 T = TypeVar("T")
+# Further pages are refused: no list is that long, and OFFSET costs grow with it.
+LAST_PAGE = 100_000
 
 
 def signed_in_only(bp: Blueprint) -> Blueprint:
     """Every view of `bp` is for signed-in people: the others are sent to sign in."""
     bp.before_request(login_required(lambda: None))
     return bp
+
+
+def requested_page() -> int:
+    """?page=N of a long list, from 1; a malformed or absurd one is no page (404)."""
+    page = request.args.get("page", "1")
+    return int(page) if page.isascii() and page.isdigit() and 1 <= int(page) <= LAST_PAGE \
+        else abort(404)
 
 
 def find_row(model: type[T], ident: int) -> T | None:

@@ -18,7 +18,12 @@ from sharing.engine.credits import balance_cents
 from sharing.forms import FORM_ERROR, ROW_ID, ActionForm, save_form
 from sharing.forms.accounts import InviteForm, RoleForm
 from sharing.models import Membership, Organisation
-from sharing.services.accounts import get_pending_invitations, invite_to_organisation
+from sharing.services.accounts import (
+    find_pending_invitation,
+    get_pending_invitations,
+    invite_to_organisation,
+    withdraw_invitation,
+)
 from sharing.services.messages import describe_message, format_credits
 from sharing.services.organisations import (
     change_role,
@@ -112,4 +117,15 @@ def remove(slug: str, membership_id: int):
     if not apply(lambda: remove_member(membership)):
         return render_detail(organisation, status=FORM_ERROR)
     flash(_("%(name)s is no longer a member.", name=name), "info")
+    return redirect(url_for("orgs.detail", slug=slug))
+
+
+@bp.post(f"/<slug>/invitations/<{ROW_ID}:invitation_id>/withdraw")
+def withdraw(slug: str, invitation_id: int):
+    organisation = managed_members_or_403(find_organisation_by_slug(slug))
+    invitation = find_pending_invitation(organisation, invitation_id) or abort(404)
+    if not apply(lambda: withdraw_invitation(invitation)):
+        return render_detail(organisation, status=FORM_ERROR)
+    flash(_("The invitation of %(email)s is withdrawn: its link no longer works.",
+            email=invitation.email), "info")
     return redirect(url_for("orgs.detail", slug=slug))

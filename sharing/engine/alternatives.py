@@ -21,7 +21,7 @@ from sharing.engine.rules import (
     resource_conflicts,
 )
 from sharing.engine.times import at_wall_minutes, is_covered, open_intervals, subtract, zone
-from sharing.models import Resource, ResourceTag, User
+from sharing.models import Organisation, Resource, ResourceTag, User
 from sharing.services.permissions import is_visible_to_organisation
 
 LIMIT = 5
@@ -33,6 +33,8 @@ def find_alternatives(user: User, request: BookingRequest, now: datetime) -> lis
     resource = db.session.get(Resource, request.resource_id)
     if resource is None or not is_offerable(request):
         return []
+    # held while candidates are checked: each permission check looks it up again
+    _organisation = db.session.get(Organisation, request.organisation_id)
     ledger = QuotaLedger()
     same = list(nearest_free_slots(user, resource, request, now, ledger))
     others = similar_free_resources(user, resource, request, now, ledger)
@@ -68,7 +70,8 @@ def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, 
     window_start = at_wall_minutes(request.start.astimezone(tz).date(), 0, tz)
     window_end = window_start + timedelta(days=SEARCH_DAYS + 2) + length
     calendar = load_calendar(resource.id, window_start,
-                             window_end + timedelta(minutes=resource.buffer_minutes))
+                             window_end + timedelta(minutes=resource.buffer_minutes),
+                             resource.longest_booking_minutes)
     maybe_free = open_and_not_closed(resource, calendar, window_start, window_end)
     found = 0
     for start in candidate_starts(resource, request):
@@ -114,7 +117,8 @@ def similar_free_resources(user: User, resource: Resource, request: BookingReque
     similar = find_similar_resources(resource, request.quantity, request.organisation_id)
     calendars = load_calendars([r.id for r in similar], request.start,
                                request.end + timedelta(minutes=max(
-                                   (r.buffer_minutes for r in similar), default=0)))
+                                   (r.buffer_minutes for r in similar), default=0)),
+                               {r.id: r.longest_booking_minutes for r in similar})
     offers = [Alternative(r.id, request.start, request.end) for r in similar
               if not check_slot(Slot(r, request.start, request.end, request.quantity),
                                 calendars[r.id], user, request.organisation_id, now, ledger)]

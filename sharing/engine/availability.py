@@ -1,20 +1,31 @@
 """Free and busy time: one resource over a window, or which resources are free for a slot."""
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from operator import attrgetter, itemgetter
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sharing.core.database import utcnow
 from sharing.core.validation import InvalidInput, Problem
 from sharing.engine.calendar import (
     Occupancy,
     ResourceCalendar,
+    find_holders,
     load_calendar,
     load_calendars,
     merge_equal_neighbours,
     usage_segments,
 )
-from sharing.engine.rules import Slot, is_free
-from sharing.engine.times import Interval, open_intervals, subtract, zone
+from sharing.engine.policy import MINUTES_PER_DAY, resource_hours
+from sharing.engine.rules import (
+    Slot,
+    duration_problem,
+    is_free,
+    notice_problem,
+    opening_conflicts,
+)
+from sharing.engine.times import Interval, is_nonexistent, localize, open_intervals, subtract, zone
 from sharing.models import Resource
 
 LONGEST_AVAILABILITY_WINDOW = timedelta(days=62)
@@ -38,7 +49,7 @@ def get_availability(resource: Resource, start: datetime, end: datetime) -> Avai
     """Busy: units in use (buffers included; all of them while the owner's own calendar
     says busy). Free: at least one unit, open, not closed."""
     validate_window(start, end)
-    calendar = load_calendar(resource.id, start, end)
+    calendar = load_calendar(resource.id, start, end, resource.longest_booking_minutes)
     busy = units_in_use(calendar, resource.quantity, start, end)
     full = [(a, b) for a, b, units in busy if units >= resource.quantity]
     closed = [(c.starts_at, c.ends_at) for c in calendar.closures]
@@ -58,11 +69,136 @@ def units_in_use(calendar: ResourceCalendar, quantity: int, start: datetime, end
 def find_free_resources(resources: list[Resource], start: datetime, end: datetime,
                         quantity: int = 1, now: datetime | None = None) -> list[Resource]:
     """The resources whose own rules (hours, closures, grid, notice, capacity…) allow
-    booking [start, end) now, whoever books; in a bounded number of queries."""
+    booking [start, end) now, whoever books; in a bounded number of queries.
+
+    The rules that need no data are checked first, on the slot's wall-clock times worked
+    out once per site; then one query tells which of the others hold anything in the
+    window. A single-unit resource holding a booking is busy; the few whose answer needs
+    more (several units, closures, the owner's calendars) get the full check.
+    """
     validate_window(start, end)
-    now = now or utcnow()
-    longest_buffer = max((r.buffer_minutes for r in resources), default=0)
+    if start.tzinfo is None or end.tzinfo is None:
+        return []  # no resource takes an interval without an offset (invalid_interval)
+    search = SlotSearch(start, end, quantity, start - (now or utcnow()))
+    candidates = [(r, values) for r in resources
+                  if passes_own_rules(r, values := rule_values(r), search)]
+    held = find_holders({v.id: (v.longest_booking_minutes, v.buffer_minutes)
+                         for _r, v in candidates}, start, end)
+    doubtful = [r for r, v in candidates
+                if v.id in held.blocked or (v.id in held.occupied and v.quantity > 1)]
+    free_after_all = fully_checked_free(doubtful, start, end, quantity, start - search.lead)
+    return [r for r, v in candidates if v.id in free_after_all
+            or not (v.id in held.occupied or v.id in held.blocked)]
+
+
+@dataclass(frozen=True)
+class WallSlot:
+    """The slot on one time zone's wall clock."""
+
+    weekday: int
+    start_minute: int
+    end_clock: int  # the end's minutes past its own local midnight (the grid's reading)
+    end_minute: int  # the same, but 1440 when the slot ends at the next midnight
+    on_whole_minutes: bool
+    nonexistent: bool
+    simple_day: bool  # within one local day that keeps one UTC offset
+
+    def is_on_grid(self, step: int) -> bool:
+        """As `rules.grid_conflicts` reads it."""
+        return self.on_whole_minutes and self.start_minute % step == 0 \
+            and self.end_clock % step == 0
+
+
+def wall_slot(start: datetime, end: datetime, tz: ZoneInfo) -> WallSlot:
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    day = local_start.date()
+    midnight = localize(datetime.combine(day, time()), tz)
+    next_midnight = localize(datetime.combine(day + timedelta(days=1), time()), tz)
+    end_clock = local_end.hour * 60 + local_end.minute
+    return WallSlot(
+        weekday=day.weekday(), start_minute=local_start.hour * 60 + local_start.minute,
+        end_clock=end_clock,
+        end_minute=MINUTES_PER_DAY if end == next_midnight else end_clock,
+        on_whole_minutes=all(m.second == 0 and m.microsecond == 0
+                             for m in (local_start, local_end)),
+        nonexistent=any(is_nonexistent(m, tz) for m in (start, end)),
+        simple_day=(local_end.date() == day or end == next_midnight)
+        and midnight.utcoffset() == next_midnight.utcoffset(),
+    )
+
+
+@dataclass
+class SlotSearch:
+    """What the resources' own rules need of the slot, worked out once per search."""
+
+    start: datetime
+    end: datetime
+    quantity: int
+    lead: timedelta  # from now to the start
+    walls: dict[int, WallSlot] = field(default_factory=dict)  # by site
+
+    def __post_init__(self) -> None:
+        self.minutes = (self.end - self.start).total_seconds() / 60
+
+    def wall_for(self, resource: Resource, site_id: int) -> WallSlot:
+        if site_id not in self.walls:
+            self.walls[site_id] = wall_slot(self.start, self.end, zone(resource.timezone))
+        return self.walls[site_id]
+
+
+class RuleValues(NamedTuple):
+    id: int
+    quantity: int
+    min_duration_minutes: int
+    max_duration_minutes: int | None
+    slot_minutes: int
+    min_notice_minutes: int
+    max_advance_days: int | None
+    site_id: int
+    buffer_minutes: int
+    longest_booking_minutes: int
+
+
+loaded_rule_values = itemgetter(*RuleValues._fields)
+
+
+def rule_values(resource: Resource) -> RuleValues:
+    """The policy's numbers from the object's loaded state in one step (read attribute by
+    attribute, a thousand resources cost more than their rules); through the ORM when
+    some are not loaded."""
+    try:
+        return RuleValues._make(loaded_rule_values(resource.__dict__))
+    except KeyError:
+        return RuleValues._make(attrgetter(*RuleValues._fields)(resource))
+
+
+def passes_own_rules(resource: Resource, values: RuleValues, search: SlotSearch) -> bool:
+    """The rules that need nothing from the database, as `resource_conflicts` has them."""
+    if search.quantity > values.quantity \
+            or duration_problem(search.minutes, values.min_duration_minutes,
+                                values.max_duration_minutes) \
+            or notice_problem(search.lead, values.min_notice_minutes, values.max_advance_days):
+        return False
+    wall = search.wall_for(resource, values.site_id)
+    if wall.nonexistent or not wall.is_on_grid(values.slot_minutes):
+        return False
+    hours = resource_hours(resource)
+    if hours.always_open:
+        return True
+    if wall.simple_day:
+        return hours.covers(wall.weekday, wall.start_minute, wall.end_minute)
+    return not opening_conflicts(Slot(resource, search.start, search.end, search.quantity))
+
+
+def fully_checked_free(resources: list[Resource], start: datetime, end: datetime,
+                       quantity: int, now: datetime) -> set[int]:
+    """Ids of those resources that every rule lets book [start, end), by the reference
+    check on their loaded calendars."""
+    if not resources:
+        return set()
+    longest_buffer = max(r.buffer_minutes for r in resources)
     calendars = load_calendars([r.id for r in resources], start,
-                               end + timedelta(minutes=longest_buffer))
-    return [r for r in resources
-            if is_free(Slot(r, start, end, quantity), calendars[r.id], now)]
+                               end + timedelta(minutes=longest_buffer),
+                               longest={r.id: r.longest_booking_minutes for r in resources})
+    return {r.id for r in resources
+            if is_free(Slot(r, start, end, quantity), calendars[r.id], now)}

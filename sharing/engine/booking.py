@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from sharing.core.database import (
     DATABASE_UNREACHABLE,
@@ -80,10 +81,16 @@ def field_errors(request: BookingRequest) -> dict[str, list[Message]]:
     return errors
 
 
+def requested_ids(request: BookingRequest) -> list[int]:
+    """The main resource first. Read from the request: the resources' own `id` would be
+    read again from the database once a transaction has begun since they were loaded."""
+    return [request.resource_id, *request.extra_resource_ids]
+
+
 def validate_request(request: BookingRequest) -> list[Resource]:
     """Check the request's shape and load its resources (main first); raise InvalidInput."""
     errors = field_errors(request)
-    ids = [request.resource_id, *request.extra_resource_ids]
+    ids = requested_ids(request)
     if len(set(ids)) != len(ids):
         errors["extra_resource_ids"] = [Problem("repeated_resource")]
     resources = [db.session.get(Resource, rid) if is_row_id(rid) else None for rid in ids]
@@ -110,7 +117,19 @@ def lock_for_booking(organisation_id: int, resource_ids: list[int]) -> None:
     The booking organisation's row guards its quotas and its credit floor.
     """
     lock_organisations([organisation_id])
-    lock_resources(resource_ids)
+    reload_locked_resources(resource_ids)
+
+
+def reload_locked_resources(resource_ids: list[int]) -> None:
+    """The resources (and their site) read again in one statement, under their row locks
+    on PostgreSQL: the checks then read their policy and `longest_booking_minutes` as
+    they stand while the lock is held, from the session."""
+    query = select(Resource).options(joinedload(Resource.site, innerjoin=True)) \
+        .where(Resource.id.in_(resource_ids)).order_by(Resource.id) \
+        .execution_options(populate_existing=True)
+    if is_postgresql():
+        query = query.with_for_update(of=Resource)
+    db.session.scalars(query).all()
 
 
 def lock_resources(resource_ids: list[int]) -> None:
@@ -136,7 +155,8 @@ def calendar_for(slot: Slot) -> ResourceCalendar:
     """What holds the resource during the slot, read over no more than the longest
     occupancy: a longer slot is refused (too_long) whatever the calendar holds."""
     end = min(slot.blocks_until, slot.start + LONGEST_OCCUPANCY)
-    return load_calendar(slot.resource.id, slot.start, max(slot.start, end))
+    return load_calendar(slot.resource.id, slot.start, max(slot.start, end),
+                         slot.resource.longest_booking_minutes)
 
 
 def new_booking(slot: Slot, request: BookingRequest, user: User,
@@ -157,6 +177,9 @@ def book_occurrences(resources: list[Resource], request: BookingRequest, user: U
                      ) -> BookingResult:
     series = BookingSeries(rrule=request.recurrence, created_by_id=user.id) \
         if request.recurrence else None
+    # held while the occurrences are checked: the session keeps only what is referenced,
+    # and the permission and credit checks look the organisation up again
+    _organisation = db.session.get(Organisation, request.organisation_id)
     result, refused = BookingResult([]), []
     for start, end in occurrences:
         slots = slots_of(resources, request, start, end)
@@ -194,7 +217,7 @@ def book(user: User, request: BookingRequest, now: datetime | None = None) -> Bo
     occurrences = occurrences_of(request, resources[0])
     try:
         with write_transaction():
-            lock_for_booking(request.organisation_id, [r.id for r in resources])
+            lock_for_booking(request.organisation_id, requested_ids(request))
             result = book_occurrences(resources, request, user, occurrences, now)
     except BookingRefused as refused:
         if request.recurrence is None and not request.extra_resource_ids:

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
+from sharing.core.database import among
 from sharing.core.extensions import db
 from sharing.engine.times import Interval, merge
 from sharing.models import (
@@ -109,37 +110,83 @@ def longest_occupancy(*scope) -> timedelta:
     return timedelta(minutes=minutes or 0)
 
 
-def lookback_groups(resource_ids: Iterable[int]) -> dict[int, list[int]]:
+def lookback_groups(resource_ids: Iterable[int], longest: dict[int, int] | None = None
+                    ) -> dict[int, list[int]]:
     """Resources grouped by how far back an overlapping booking may have started.
 
-    Read fresh from the database: a booking inserted earlier in this transaction may
-    have widened it. Rounded up to a power of two so that few groups (queries) remain.
+    `longest`: each resource's `longest_booking_minutes` as read in this transaction (under
+    the booking's locks, or in a read-only answer); otherwise read fresh from the database,
+    since a booking inserted earlier in this transaction may have widened it.
     """
-    rows = db.session.execute(
+    pairs = longest.items() if longest is not None else db.session.execute(
         select(Resource.id, Resource.longest_booking_minutes)
         .where(Resource.id.in_(list(resource_ids))))
     groups: dict[int, list[int]] = defaultdict(list)
-    for resource_id, minutes in rows:
-        groups[1 << max(minutes - 1, 0).bit_length()].append(resource_id)
+    for resource_id, minutes in pairs:
+        groups[rounded_lookback(minutes)].append(resource_id)
     return groups
 
 
-def find_occupancies(resource_ids: Iterable[int], start: datetime, end: datetime
-                     ) -> dict[int, list[Occupancy]]:
+def rounded_lookback(minutes: int) -> int:
+    """Rounded up to a power of two so that few groups (queries) remain."""
+    return 1 << max(minutes - 1, 0).bit_length()
+
+
+def find_occupancies(resource_ids: Iterable[int], start: datetime, end: datetime,
+                     longest: dict[int, int] | None = None) -> dict[int, list[Occupancy]]:
     """Holding bookings of these resources whose occupancy overlaps [start, end)."""
     found: dict[int, list[Occupancy]] = defaultdict(list)
-    for lookback, ids in lookback_groups(resource_ids).items():
+    for lookback, ids in lookback_groups(resource_ids, longest).items():
         rows = db.session.execute(
             select(Booking.id, Booking.resource_id, Booking.organisation_id, Booking.starts_at,
                    Booking.ends_at, Booking.blocks_until, Booking.quantity, Booking.title)
-            .where(Booking.resource_id.in_(ids),
-                   Booking.starts_at >= start - timedelta(minutes=lookback),
-                   Booking.starts_at < end,
-                   Booking.blocks_until > start,
-                   Booking.status.in_(HOLDING_STATUSES)))
+            .where(*overlapping(ids, start, end, lookback)))
         for booking_id, resource_id, *rest in rows:
             found[resource_id].append(Occupancy(booking_id, *rest))
     return found
+
+
+def overlapping(ids: list[int], start: datetime, end: datetime, lookback: int) -> tuple:
+    """SQL: holding bookings of these resources whose occupancy overlaps [start, end), read
+    on `ix_booking_resource_starts` from `lookback` minutes before the window."""
+    return (among(Booking.resource_id, ids),
+            Booking.starts_at >= start - timedelta(minutes=lookback), Booking.starts_at < end,
+            Booking.blocks_until > start, Booking.status.in_(HOLDING_STATUSES))
+
+
+@dataclass(frozen=True)
+class Holders:
+    occupied: set[int]  # a booking holds units during [start, end + the resource's buffer)
+    blocked: set[int]  # a closure or the owner's busy period may touch that window
+
+
+def find_holders(bounds: dict[int, tuple[int, int]], start: datetime, end: datetime
+                 ) -> Holders:
+    """Which resources hold anything over a slot, in one query (the free search).
+
+    `bounds`: each resource's longest booking and buffer, in minutes. Bookings are read per
+    (lookback, buffer) group, exactly; closures and external busy periods over the longest
+    buffer, so `blocked` may name a few too many (the caller checks those in full).
+    """
+    if not bounds:
+        return Holders(set(), set())
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for resource_id, (longest, buffer) in bounds.items():
+        groups[(rounded_lookback(longest), buffer)].append(resource_id)
+    ids = list(bounds)
+    until = end + timedelta(minutes=max(buffer for _longest, buffer in bounds.values()))
+    arms = [select(Booking.resource_id, literal(False).label("blocked"))
+            .where(*overlapping(group, start, end + timedelta(minutes=buffer), lookback))
+            for (lookback, buffer), group in groups.items()]
+    arms += [select(Closure.resource_id, literal(True)).where(
+                 among(Closure.resource_id, ids), Closure.starts_at < until,
+                 Closure.ends_at > start),
+             select(ExternalBusy.resource_id, literal(True)).where(
+                 *external_overlapping(ids, start, until))]
+    holders = Holders(set(), set())
+    for resource_id, blocked in db.session.execute(union_all(*arms)):
+        (holders.blocked if blocked else holders.occupied).add(resource_id)
+    return holders
 
 
 def find_closures(resource_ids: Iterable[int], start: datetime, end: datetime
@@ -161,20 +208,27 @@ def find_external_busy(resource_ids: Iterable[int], start: datetime, end: dateti
     read starts only that far before the window."""
     rows = db.session.execute(
         select(ExternalBusy.resource_id, ExternalBusy.starts_at, ExternalBusy.ends_at)
-        .where(ExternalBusy.resource_id.in_(list(resource_ids)),
-               ExternalBusy.starts_at >= start - timedelta(minutes=BUSY_PIECE_MINUTES),
-               ExternalBusy.starts_at < end, ExternalBusy.ends_at > start))
+        .where(*external_overlapping(list(resource_ids), start, end)))
     found: dict[int, list[Interval]] = defaultdict(list)
     for resource_id, busy_start, busy_end in rows:
         found[resource_id].append((busy_start, busy_end))
     return {resource_id: merge(periods) for resource_id, periods in found.items()}
 
 
-def load_calendars(resource_ids: Iterable[int], start: datetime, end: datetime
-                   ) -> dict[int, ResourceCalendar]:
-    """Calendars of many resources over one window, in a bounded number of queries."""
+def external_overlapping(ids: list[int], start: datetime, end: datetime) -> tuple:
+    return (among(ExternalBusy.resource_id, ids),
+            ExternalBusy.starts_at >= start - timedelta(minutes=BUSY_PIECE_MINUTES),
+            ExternalBusy.starts_at < end, ExternalBusy.ends_at > start)
+
+
+def load_calendars(resource_ids: Iterable[int], start: datetime, end: datetime,
+                   longest: dict[int, int] | None = None) -> dict[int, ResourceCalendar]:
+    """Calendars of many resources over one window, in a bounded number of queries
+    (`longest`: see `lookback_groups`)."""
     ids = list(resource_ids)
-    occupancies = find_occupancies(ids, start, end)
+    if not ids:
+        return {}
+    occupancies = find_occupancies(ids, start, end, longest)
     closures = find_closures(ids, start, end)
     external = find_external_busy(ids, start, end)
     return {rid: ResourceCalendar(rid, occupancies.get(rid, []), closures.get(rid, []),
@@ -182,5 +236,7 @@ def load_calendars(resource_ids: Iterable[int], start: datetime, end: datetime
             for rid in ids}
 
 
-def load_calendar(resource_id: int, start: datetime, end: datetime) -> ResourceCalendar:
-    return load_calendars([resource_id], start, end)[resource_id]
+def load_calendar(resource_id: int, start: datetime, end: datetime,
+                  longest: int | None = None) -> ResourceCalendar:
+    return load_calendars([resource_id], start, end,
+                          None if longest is None else {resource_id: longest})[resource_id]

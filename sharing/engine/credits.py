@@ -102,8 +102,9 @@ def charge(bookings: list[Booking]) -> None:
     """Debit the booking organisation and credit the owner for each confirmed booking."""
     db.session.flush()  # the bookings need their ids
     for booking in bookings:
-        if booking.status == "confirmed":
-            settle(booking, booking_price_cents(booking), "charge")
+        due = booking_price_cents(booking) if booking.status == "confirmed" else 0
+        if due:  # a booking charged here holds no entry yet: a free one needs none
+            settle(booking, due, "charge")
     db.session.flush()  # the next balance check must see these entries
 
 

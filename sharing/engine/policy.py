@@ -6,7 +6,9 @@ day means the resource can be booked at any time.
 """
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sharing.core.validation import InvalidInput, Problem, is_whole_number
@@ -82,11 +84,57 @@ def has_opening_hours(opening_hours: dict[str, list[list[str]]] | None) -> bool:
     return bool(opening_hours) and any(opening_hours.get(day) for day in WEEKDAYS)
 
 
-def weekly_minutes(opening_hours: dict[str, list[list[str]]], weekday: int
-                   ) -> list[tuple[int, int]]:
-    """The open spans of a weekday (0 = Monday) as minutes since local midnight."""
-    return [(clock_to_minutes(a), clock_to_minutes(b))
-            for a, b in opening_hours.get(WEEKDAYS[weekday], [])]
+Spans = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """Opening hours parsed once: per weekday (0 = Monday) the open spans in minutes since
+    local midnight, sorted, touching ones merged. No span on any day: always open."""
+
+    days: tuple[Spans, ...]
+
+    @property
+    def always_open(self) -> bool:
+        return not any(self.days)
+
+    def covers(self, weekday: int, start_minute: int, end_minute: int) -> bool:
+        """Whether one open span holds [start_minute, end_minute) of that local day."""
+        return any(a <= start_minute and end_minute <= b for a, b in self.days[weekday])
+
+
+def weekly_hours(opening_hours: dict[str, list[list[str]]] | None) -> WeeklyHours:
+    hours = opening_hours or {}
+    return parsed_hours(tuple(tuple(tuple(pair) for pair in hours.get(day, ()))
+                              for day in WEEKDAYS))
+
+
+@lru_cache(maxsize=4096)
+def parsed_hours(days: tuple[tuple[tuple[str, str], ...], ...]) -> WeeklyHours:
+    """Cached by value: resources sharing a timetable share its parsed form."""
+    return WeeklyHours(tuple(merged_spans((clock_to_minutes(a), clock_to_minutes(b))
+                                          for a, b in ranges) for ranges in days))
+
+
+def merged_spans(spans) -> Spans:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def resource_hours(resource) -> WeeklyHours:
+    """The resource's weekly hours, kept on the object for as long as its `opening_hours`
+    value is the same (a new value is a new object: the JSON column is not edited in
+    place), so that a search over a thousand resources parses nothing."""
+    cached = resource.__dict__.get("_weekly_hours")
+    if cached is None or cached[0] is not resource.opening_hours:
+        cached = (resource.opening_hours, weekly_hours(resource.opening_hours))
+        resource.__dict__["_weekly_hours"] = cached
+    return cached[1]
 
 
 def validate_policy(fields: dict[str, Any]) -> dict[str, Any]:

@@ -45,17 +45,25 @@ def overlap_hours(start: datetime, end: datetime, period: Period) -> float:
     return max(seconds, 0) / 3600
 
 
-def hours_used(quota: Quota, period: Period) -> float:
-    """Hours the organisation already holds within the period, on the quota's scope."""
-    in_scope = (Resource.id == quota.resource_id if quota.resource_id is not None
-                else Resource.kind == quota.resource_kind)
+def resources_in_scope(quota: Quota):
+    """SQL: the quota's resources (one resource, or every one of a kind)."""
+    return (Resource.id == quota.resource_id if quota.resource_id is not None
+            else Resource.kind == quota.resource_kind)
+
+
+def hours_used(quota: Quota, period: Period, lookback: timedelta | None = None) -> float:
+    """Hours the organisation already holds within the period, on the quota's scope;
+    `lookback`: the longest occupancy of the scope's resources (read when not given)."""
+    in_scope = resources_in_scope(quota)
+    if lookback is None:
+        lookback = longest_occupancy(in_scope)
     # `resource_id + 0` keeps SQLite on the organisation's (covering) index instead of one
     # range per resource of the kind; PostgreSQL chooses it anyway.
     scope = (Booking.resource_id == quota.resource_id if quota.resource_id is not None
              else (Booking.resource_id + 0).in_(select(Resource.id).where(in_scope)))
     seconds = db.session.scalar(select(func.sum(seconds_within(period))).where(
         Booking.organisation_id == quota.organisation_id,
-        Booking.starts_at >= period[0] - longest_occupancy(in_scope),
+        Booking.starts_at >= period[0] - lookback,
         Booking.starts_at < period[1], Booking.ends_at > period[0],
         Booking.status.in_(HOLDING_STATUSES), scope))
     return round(seconds or 0) / 3600
@@ -81,6 +89,7 @@ class QuotaLedger:
     def __init__(self) -> None:
         self.quotas: dict[tuple[int, int], list[Quota]] = {}
         self.used: dict[tuple[int, Period], float] = {}
+        self.lookbacks: dict[int, timedelta] = {}
 
     def quotas_for(self, resource: Resource, organisation_id: int) -> list[Quota]:
         key = (resource.id, organisation_id)
@@ -91,8 +100,13 @@ class QuotaLedger:
     def hours_used(self, quota: Quota, period: Period) -> float:
         key = (quota.id, period)
         if key not in self.used:
-            self.used[key] = hours_used(quota, period)
+            self.used[key] = hours_used(quota, period, self.lookback(quota))
         return self.used[key]
+
+    def lookback(self, quota: Quota) -> timedelta:
+        if quota.id not in self.lookbacks:  # one read for the week's and the month's sums
+            self.lookbacks[quota.id] = longest_occupancy(resources_in_scope(quota))
+        return self.lookbacks[quota.id]
 
 
 def quota_conflicts(resource: Resource, organisation_id: int, start: datetime, end: datetime,

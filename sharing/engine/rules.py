@@ -63,15 +63,25 @@ def local_time_conflicts(slot: Slot) -> list[Conflict]:
             for moment in (slot.start, slot.end) if is_nonexistent(moment, tz)]
 
 
+def longest_allowed(max_duration_minutes: int | None) -> int:
+    return min(max_duration_minutes or LONGEST_BOOKING_MINUTES, LONGEST_BOOKING_MINUTES)
+
+
+def duration_problem(minutes: float, shortest: int, longest: int | None) -> str | None:
+    """"too_short", "too_long" or None, from the resource's duration limits."""
+    if minutes < shortest:
+        return "too_short"
+    return "too_long" if minutes > longest_allowed(longest) else None
+
+
 def duration_conflicts(slot: Slot) -> list[Conflict]:
-    resource, minutes = slot.resource, slot.minutes
-    longest = min(resource.max_duration_minutes or LONGEST_BOOKING_MINUTES,
-                  LONGEST_BOOKING_MINUTES)
-    if minutes < resource.min_duration_minutes:
-        return [Conflict("too_short", {"n": resource.min_duration_minutes})]
-    if minutes > longest:
-        return [Conflict("too_long", {"n": longest})]
-    return []
+    resource = slot.resource
+    shortest, longest = resource.min_duration_minutes, resource.max_duration_minutes
+    problem = duration_problem(slot.minutes, shortest, longest)
+    if problem is None:
+        return []
+    return [Conflict(problem, {"n": shortest if problem == "too_short"
+                               else longest_allowed(longest)})]
 
 
 def grid_conflicts(slot: Slot) -> list[Conflict]:
@@ -81,13 +91,21 @@ def grid_conflicts(slot: Slot) -> list[Conflict]:
     return [Conflict("misaligned", {"n": step})]
 
 
+def notice_problem(lead: timedelta, notice_minutes: int, advance_days: int | None
+                   ) -> str | None:
+    """"too_soon", "too_far" or None for a slot starting `lead` from now."""
+    if lead < timedelta(minutes=notice_minutes):
+        return "too_soon"
+    return "too_far" if advance_days and lead > timedelta(days=advance_days) else None
+
+
 def notice_conflicts(slot: Slot, now: datetime) -> list[Conflict]:
     resource = slot.resource
-    if slot.start < now + timedelta(minutes=resource.min_notice_minutes):
-        return [Conflict("too_soon", {"n": resource.min_notice_minutes})]
-    if resource.max_advance_days and slot.start > now + timedelta(days=resource.max_advance_days):
-        return [Conflict("too_far", {"n": resource.max_advance_days})]
-    return []
+    notice, advance = resource.min_notice_minutes, resource.max_advance_days
+    problem = notice_problem(slot.start - now, notice, advance)
+    if problem is None:
+        return []
+    return [Conflict(problem, {"n": notice if problem == "too_soon" else advance})]
 
 
 def opening_conflicts(slot: Slot) -> list[Conflict]:

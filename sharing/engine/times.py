@@ -7,7 +7,7 @@ are about the site's wall clock, so they are evaluated in its timezone.
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sharing.engine.policy import has_opening_hours, weekly_minutes
+from sharing.engine.policy import weekly_hours
 
 Interval = tuple[datetime, datetime]
 
@@ -66,12 +66,13 @@ def open_intervals(opening_hours: dict, tz: ZoneInfo, start: datetime, end: date
 
     Without opening hours the resource is open all the time.
     """
-    if not has_opening_hours(opening_hours):
+    hours = weekly_hours(opening_hours)
+    if hours.always_open:
         return [(start, end)]
     spans = [
         (at_wall_minutes(day, a, tz), at_wall_minutes(day, b, tz))
         for day in local_days(start - timedelta(days=1), end, tz)
-        for a, b in weekly_minutes(opening_hours, day.weekday())
+        for a, b in hours.days[day.weekday()]
     ]
     return [(a, b) for a, b in merge(spans) if a < end and b > start]
 

@@ -50,6 +50,12 @@ def save_form(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]
     return True, result
 
 
+def at_most(length: int, **render_kw) -> dict:
+    """`render_kw` for a text the service bounds to `length` characters: the browser stops
+    there too (WTForms renders `maxlength` only for a `Length` validator)."""
+    return {"maxlength": length, **render_kw}
+
+
 def in_date_range(_form, field) -> None:
     """A typed day within the dates the application accepts (the services then check
     the instant itself, in UTC, with the same message)."""
@@ -68,6 +74,12 @@ class Form(FlaskForm):
                 field.errors = [*field.errors, _l("Remove the invisible (NUL) characters.")]
                 valid = False
         return valid
+
+
+    def choice_labels(self, name: str) -> dict:
+        """The labels of a select's choices by value; empty when the form lacks it."""
+        return {choice.value: choice.label for choice in self[name].choices} \
+            if name in self else {}
 
 
 class ActionForm(Form):

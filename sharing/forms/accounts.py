@@ -1,25 +1,26 @@
 """Forms for signing in, invitations, password resets, the account page and memberships."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from sharing.forms import Form
+from sharing.forms import Form, at_most
+from sharing.services.accounts import EMAIL_MAX_LENGTH
 
-LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
-ROLE_CHOICES = [("member", _l("Member")), ("manager", _l("Manager"))]
+LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
+ROLE_CHOICES = [SelectChoice("member", _l("Member")), SelectChoice("manager", _l("Manager"))]
 
 
 class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired()],
-                       render_kw={"autocomplete": "username"})
+                       render_kw=at_most(EMAIL_MAX_LENGTH, autocomplete="username"))
     password = PasswordField(_l("Password"), validators=[DataRequired()],
                              render_kw={"autocomplete": "current-password"})
 
 
 class ForgotPasswordForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired()],
-                       render_kw={"autocomplete": "email"})
+                       render_kw=at_most(EMAIL_MAX_LENGTH, autocomplete="email"))
 
 
 class NewPasswordForm(Form):
@@ -43,7 +44,7 @@ class JoinForm(NewPasswordForm):
 class ProfileForm(Form):
     name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    timezone = StringField(_l("Timezone"), validators=[DataRequired()],
+    timezone = StringField(_l("Timezone"), validators=[DataRequired(), Length(max=64)],
                            description=_l("For example Europe/Paris."))
 
 
@@ -63,7 +64,8 @@ class ApiTokenForm(Form):
 
 
 class InviteForm(Form):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired()])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired()],
+                       render_kw=at_most(EMAIL_MAX_LENGTH))
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
@@ -71,15 +73,15 @@ class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
-SEND = ("on", _l("Send each message"))
-DONT_SEND = ("off", _l("Do not send"))
+SEND = SelectChoice("on", _l("Send each message"))
+DONT_SEND = SelectChoice("off", _l("Do not send"))
 
 
 class NotificationsForm(Form):
     """Which booking messages the person receives (see `services.notifications`)."""
 
     request = SelectField(_l("Booking requests to approve (managers)"), choices=[
-        SEND, ("digest", _l("One daily digest")), DONT_SEND])
+        SEND, SelectChoice("digest", _l("One daily digest")), DONT_SEND])
     decision = SelectField(_l("Approval or rejection of my requests"),
                            choices=[SEND, DONT_SEND])
     confirmation = SelectField(_l("Confirmation of my bookings"), choices=[SEND, DONT_SEND])

@@ -15,6 +15,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,14 +26,16 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 
 from sharing.core.validation import InvalidInput
 from sharing.engine import BookingChanges, BookingRequest
+from sharing.engine.booking import NOTE_LENGTH, REASON_LENGTH, TITLE_LENGTH
 from sharing.engine.recurrence import MAX_OCCURRENCES
 from sharing.engine.times import localize
-from sharing.forms import Form, in_date_range, show_errors
+from sharing.forms import Form, at_most, in_date_range, show_errors
 from sharing.forms.catalogue import CheckboxesField
 from sharing.models import Booking, Organisation, Resource
 
-REPEAT_CHOICES = [("", _l("Does not repeat")), ("DAILY", _l("Every day")),
-                  ("WEEKLY", _l("Every week")), ("MONTHLY", _l("Every month"))]
+REPEAT_CHOICES = [SelectChoice("", _l("Does not repeat")),
+                  SelectChoice("DAILY", _l("Every day")), SelectChoice("WEEKLY", _l("Every week")),
+                  SelectChoice("MONTHLY", _l("Every month"))]
 # Request field (engine, JSON API) → form field.
 FIELDS = {"organisation_id": "organisation", "start": "start_time", "end": "end_time",
           "extra_resource_ids": "extra_resources", "recurrence": "repeat",
@@ -47,8 +50,9 @@ class BookingForm(Form):
     end_date = DateField(_l("End date"), validators=[Optional(), in_date_range],
                          description=_l("Only when it ends on a later day."))
     quantity = IntegerField(_l("Units"), default=1, validators=[InputRequired()])
-    title = StringField(_l("Title"), description=_l("Shown to your organisation and the owner."))
-    note = TextAreaField(_l("Note for the owner"))
+    title = StringField(_l("Title"), description=_l("Shown to your organisation and the owner."),
+                        render_kw=at_most(TITLE_LENGTH))
+    note = TextAreaField(_l("Note for the owner"), render_kw=at_most(NOTE_LENGTH))
     repeat = SelectField(_l("Repeat"), choices=REPEAT_CHOICES, default="")
     occurrences = IntegerField(_l("Number of times"), validators=[
         Optional(), NumberRange(min=1, max=MAX_OCCURRENCES)])
@@ -66,7 +70,7 @@ class BookingForm(Form):
                       others: list[Resource]) -> None:
         """Only what the user may choose: their organisations, the units there are, the
         other resources of the site. Anything else posted is "not a valid choice"."""
-        self.organisation.choices = [(o.id, o.name) for o in organisations]
+        self.organisation.choices = [SelectChoice(o.id, o.name) for o in organisations]
         if len(organisations) == 1 and self.organisation.data is None:
             self.organisation.data = organisations[0].id
         step = {"step": resource.slot_minutes * 60}
@@ -75,7 +79,7 @@ class BookingForm(Form):
             del self.quantity
         else:
             self.quantity.render_kw = {"min": 1, "max": resource.quantity}
-        self.extra_resources.choices = [(r.id, r.name) for r in others]
+        self.extra_resources.choices = [SelectChoice(r.id, r.name) for r in others]
         if not others:
             del self.extra_resources
 
@@ -151,7 +155,7 @@ class MoveForm(BookingForm):
     def offer_resources(self, booking: Booking, similar: list[Resource]) -> None:
         """The booked resource or a similar one; units only where there are several."""
         resources = [booking.resource, *similar]
-        self.resource.choices = [(r.id, r.name) for r in resources]
+        self.resource.choices = [SelectChoice(r.id, r.name) for r in resources]
         step = {"step": booking.resource.slot_minutes * 60}
         self.start_time.render_kw = self.end_time.render_kw = step
         most = max(r.quantity for r in resources)
@@ -185,9 +189,10 @@ ApproveForm = BackForm
 
 class CancelForm(BackForm):
     scope = RadioField(_l("Cancel"), default="one", choices=[
-        ("one", _l("This booking only")), ("following", _l("This one and the following"))])
+        SelectChoice("one", _l("This booking only")),
+        SelectChoice("following", _l("This one and the following"))])
     # not "reason": the reject form beside it on a booking's page has that field id
-    cancel_reason = StringField(_l("Reason (optional)"))
+    cancel_reason = StringField(_l("Reason (optional)"), render_kw=at_most(REASON_LENGTH))
 
 
 class BulkApproveForm(Form):
@@ -200,4 +205,5 @@ class BulkApproveForm(Form):
 
 class RejectForm(BackForm):
     reason = StringField(_l("Reason for refusing"),
-                         description=_l("Required: the requester reads it."))
+                         description=_l("Required: the requester reads it."),
+                         render_kw=at_most(REASON_LENGTH))

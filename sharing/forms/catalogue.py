@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     DecimalField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -22,24 +23,38 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.core.validation import LARGEST_COUNT, InvalidInput
 from sharing.engine.policy import WEEKDAYS, format_ranges_line, parse_ranges_line
+from sharing.forms import at_most
 from sharing.models import Organisation, Resource, Site, User
 from sharing.services.catalogue import (
     DELIVERY_MODE_LABELS,
     FIELD_LABELS,
     KINDS,
+    TAG_MAX_LENGTH,
+    TEXT_MAX_LENGTHS,
     WEEKDAY_LABELS,
 )
 
-VISIBILITY_CHOICES = [("all", _l("Every member organisation")),
-                      ("listed", _l("Only the organisations ticked below"))]
-DELIVERY_CHOICES = list(DELIVERY_MODE_LABELS.items())
-PRICE_UNIT_CHOICES = [("hour", _l("hour booked")), ("booking", _l("booking"))]
+VISIBILITY_CHOICES = [SelectChoice("all", _l("Every member organisation")),
+                      SelectChoice("listed", _l("Only the organisations ticked below"))]
+DELIVERY_CHOICES = [SelectChoice(value, label) for value, label in DELIVERY_MODE_LABELS.items()]
+PRICE_UNIT_CHOICES = [SelectChoice("hour", _l("hour booked")),
+                      SelectChoice("booking", _l("booking"))]
 COUNT = NumberRange(min=0, max=LARGEST_COUNT)
 
 
 def number(name: str, **options: Any) -> IntegerField:
     """A whole number that may be left empty; its range is the service's business."""
     return IntegerField(FIELD_LABELS[name], validators=[Optional()], **options)
+
+
+def text(name: str, field: type = StringField, **options: Any) -> StringField:
+    """A resource's text, as long as the catalogue service accepts."""
+    return field(FIELD_LABELS[name], render_kw=at_most(TEXT_MAX_LENGTHS[name]), **options)
+
+
+def any_site_choices(sites: list[Site]) -> list[SelectChoice]:
+    """A search's sites: all of them, or one."""
+    return [SelectChoice("", _l("All sites")), *(SelectChoice(s.id, s.name) for s in sites)]
 
 
 def optional_id(value: Any) -> int | None:
@@ -56,10 +71,9 @@ class ResourceForm(FlaskForm):
 
     kind = ""
     owner = SelectField(_l("Owner organisation"), coerce=int)
-    name = StringField(FIELD_LABELS["name"])
-    slug = StringField(FIELD_LABELS["slug"],
-                       description=_l("Left empty, it is made from the name."))
-    description = TextAreaField(FIELD_LABELS["description"])
+    name = text("name")
+    slug = text("slug", description=_l("Left empty, it is made from the name."))
+    description = text("description", TextAreaField)
     site_id = SelectField(FIELD_LABELS["site_id"], coerce=int)
     quantity = number("quantity", default=1)
     tags = StringField(FIELD_LABELS["tags"],
@@ -106,9 +120,9 @@ class ResourceForm(FlaskForm):
     def offer_choices(self, owners: list[Organisation], sites: list[Site],
                       organisations: list[Organisation], people: list[User]) -> None:
         if "owner" in self:
-            self.owner.choices = [(o.id, o.name) for o in owners]
-        self.site_id.choices = [(s.id, s.name) for s in sites]
-        self.visible_to.choices = [(o.id, o.name) for o in organisations]
+            self.owner.choices = [SelectChoice(o.id, o.name) for o in owners]
+        self.site_id.choices = [SelectChoice(s.id, s.name) for s in sites]
+        self.visible_to.choices = [SelectChoice(o.id, o.name) for o in organisations]
 
     def sections(self) -> list[tuple[Any, Any, list]]:
         """The fields in the groups and order the page shows them: legend, help, fields."""
@@ -166,7 +180,8 @@ class PersonChoice:
 
     def offer_choices(self, owners, sites, organisations, people) -> None:
         super().offer_choices(owners, sites, organisations, people)
-        self.person_id.choices = [(p.id, f"{p.display_name} ({p.email})") for p in people]
+        self.person_id.choices = [SelectChoice(p.id, f"{p.display_name} ({p.email})")
+                                  for p in people]
 
 
 class RoomForm(ResourceForm):
@@ -178,9 +193,9 @@ class RoomForm(ResourceForm):
 
 class EquipmentForm(ResourceForm):
     kind = "equipment"
-    pickup_place = StringField(FIELD_LABELS["pickup_place"])
-    licence_required = StringField(FIELD_LABELS["licence_required"],
-                                   description=_l("E.g. B for a van; empty if none."))
+    pickup_place = text("pickup_place")
+    licence_required = text("licence_required",
+                            description=_l("E.g. B for a van; empty if none."))
 
 
 class StaffForm(PersonChoice, ResourceForm):
@@ -189,7 +204,7 @@ class StaffForm(PersonChoice, ResourceForm):
 
 class ExpertiseForm(PersonChoice, ResourceForm):
     kind = "expertise"
-    topic = StringField(FIELD_LABELS["topic"])
+    topic = text("topic")
     delivery_mode = SelectField(FIELD_LABELS["delivery_mode"], choices=DELIVERY_CHOICES)
     session_minutes = number("session_minutes")
 
@@ -205,14 +220,14 @@ class CatalogueFilters(FlaskForm):
         csrf = False
 
     site = SelectField(_l("Site"), coerce=optional_id)
-    tag = StringField(_l("Tag"))
+    tag = StringField(_l("Tag"), render_kw=at_most(TAG_MAX_LENGTH))
     q = StringField(_l("Search"))
     inactive = BooleanField(_l("Include withdrawn resources"))
 
     CRITERIA = {"site": "site_id", "tag": "tag", "q": "text", "inactive": "include_inactive"}
 
     def offer_choices(self, sites: list[Site], may_see_inactive: bool) -> None:
-        self.site.choices = [("", _l("All sites"))] + [(s.id, s.name) for s in sites]
+        self.site.choices = any_site_choices(sites)
         if not may_see_inactive:
             del self.inactive
 
@@ -234,9 +249,10 @@ class EquipmentFilters(CatalogueFilters):
 
 
 class ExpertiseFilters(CatalogueFilters):
-    topic = StringField(FIELD_LABELS["topic"])
+    topic = text("topic")
     delivery_mode = SelectField(FIELD_LABELS["delivery_mode"],
-                                choices=[("", _l("Any")), *DELIVERY_CHOICES], default="")
+                                choices=[SelectChoice("", _l("Any")), *DELIVERY_CHOICES],
+                                default="")
     CRITERIA = {**CatalogueFilters.CRITERIA, "topic": "topic", "delivery_mode": "delivery_mode"}
 
 

@@ -12,8 +12,9 @@ from wtforms.validators import InputRequired
 
 from sharing.core.validation import InvalidInput
 from sharing.engine.times import is_nonexistent, localize, to_utc, zone
-from sharing.forms import Form, in_date_range
+from sharing.forms import Form, at_most, in_date_range
 from sharing.models import Resource
+from sharing.services.closures import REASON_MAX_LENGTH
 
 # What browsers post for <input type="datetime-local">, seconds optional.
 FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -25,7 +26,8 @@ class ClosureForm(Form):
     end = DateTimeLocalField(_l("Until"), format=FORMATS,
                              validators=[InputRequired(), in_date_range],
                              description=_l("Bookable again from that moment."))
-    reason = StringField(_l("Reason"), description=_l("Shown on the resource's page."))
+    reason = StringField(_l("Reason"), description=_l("Shown on the resource's page."),
+                         render_kw=at_most(REASON_MAX_LENGTH))
 
     def interval(self, resource: Resource) -> tuple[datetime, datetime]:
         """The closure in UTC, its wall-clock times read on the resource's site; a time the

@@ -6,11 +6,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from sharing.forms import Form
+from sharing.forms import Form, at_most
+from sharing.services.external_calendars import URL_MAX_LENGTH
 
 
 class ExternalCalendarForm(Form):
     url = StringField(_l("Calendar address (ICS)"), validators=[InputRequired()],
                       description=_l("The secret iCal address of your Nextcloud, Google or "
                                      "Outlook calendar, starting with https://. Its events make "
-                                     "the resource busy; only their times are kept."))
+                                     "the resource busy; only their times are kept."),
+                      render_kw=at_most(URL_MAX_LENGTH))

@@ -5,14 +5,14 @@ form with the same day, times and units."""
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from sharing.core.validation import LARGEST_COUNT
-from sharing.forms import Form, in_date_range
-from sharing.forms.catalogue import optional_id
+from sharing.forms import Form, at_most, in_date_range
+from sharing.forms.catalogue import any_site_choices, optional_id
 from sharing.models import Resource, Site
-from sharing.services.catalogue import KINDS
+from sharing.services.catalogue import KINDS, TAG_MAX_LENGTH
 
 AT_LEAST_ONE = NumberRange(min=1, max=LARGEST_COUNT)
 
@@ -31,7 +31,7 @@ class FreeSearchForm(Form):
     people = IntegerField(_l("At least (people)"), validators=[Optional(), AT_LEAST_ONE],
                           description=_l("Premises with room for that many people."))
     units = IntegerField(_l("Units needed"), validators=[Optional(), AT_LEAST_ONE])
-    tag = StringField(_l("Tag"), render_kw={"maxlength": 40})
+    tag = StringField(_l("Tag"), render_kw=at_most(TAG_MAX_LENGTH))
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, prefix="free", **kwargs)
@@ -44,9 +44,9 @@ class FreeSearchForm(Form):
         return form
 
     def offer_choices(self, sites: list[Site]) -> None:
-        self.site.choices = [("", _l("All sites"))] + [(s.id, s.name) for s in sites]
-        self.kind.choices = [("", _l("Every kind"))] + [
-            (kind.name, kind.title) for kind in KINDS.values()]
+        self.site.choices = any_site_choices(sites)
+        self.kind.choices = [SelectChoice("", _l("Every kind")),
+                             *(SelectChoice(kind.name, kind.title) for kind in KINDS.values())]
 
     def validate_end_time(self, field) -> None:
         start = self.start_time.data

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FloatField, SelectField
+from wtforms import FloatField, SelectChoice, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from sharing.core.validation import InvalidInput
@@ -41,10 +41,10 @@ class QuotaForm(Form):
 
     def offer_choices(self, resources: list[Resource], kinds: bool) -> None:
         """The scopes the user may set: every kind for the coordinator, some resources."""
-        self.scope.choices = [(f"kind:{name}", str(_l("All resources: %(kind)s",
-                                                      kind=kind.title)))
+        self.scope.choices = [SelectChoice(f"kind:{name}",
+                                           str(_l("All resources: %(kind)s", kind=kind.title)))
                               for name, kind in KINDS.items() if kinds]
-        self.scope.choices += [(f"resource:{r.id}", f"{r.name} · {r.site.name}")
+        self.scope.choices += [SelectChoice(f"resource:{r.id}", f"{r.name} · {r.site.name}")
                                for r in resources]
 
     def validate_scope(self, field: SelectField) -> None:

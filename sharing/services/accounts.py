@@ -22,11 +22,13 @@ from sharing.services.tokens import (
     consume_account_token,
     get_usable_account_token,
     issue_account_token,
+    withdraw_account_token,
     withdraw_account_tokens,
 )
 
 PASSWORD_MIN_LENGTH = 10
 NAME_MAX_LENGTH = 120
+EMAIL_MAX_LENGTH = 254
 
 
 def normalise_email(email: str) -> str:
@@ -70,7 +72,7 @@ def check_email(email: str) -> str:
     """The address in its stored form, or InvalidInput."""
     email = normalise_email(email)
     local, _at, domain = email.partition("@")
-    if not local or "." not in domain or " " in email or len(email) > 254:
+    if not local or "." not in domain or " " in email or len(email) > EMAIL_MAX_LENGTH:
         raise InvalidInput(email=_("Enter a valid e-mail address."))
     return email
 
@@ -80,13 +82,13 @@ def check_display_name(name: str) -> str:
     if not name:
         raise InvalidInput(name=_("A name is required."))
     if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(name=_("At most %(n)d characters.", n=NAME_MAX_LENGTH))
+        raise InvalidInput(name=_("Use at most %(n)d characters.", n=NAME_MAX_LENGTH))
     return name
 
 
 def check_new_password(password: str, field: str = "password") -> None:
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise InvalidInput({field: [_("At least %(n)d characters.", n=PASSWORD_MIN_LENGTH)]})
+        raise InvalidInput({field: [_("Use at least %(n)d characters.", n=PASSWORD_MIN_LENGTH)]})
 
 
 def create_user(email: str, name: str, password: str | None, *, is_admin: bool = False,
@@ -108,8 +110,13 @@ def _decoy_hash() -> str:
     return generate_password_hash("decoy password")
 
 
+class DeactivatedAccount(Exception):
+    """The right password for an account the coordinator deactivated."""
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this address and password; None says nothing about which failed.
+    The right password of a deactivated account raises DeactivatedAccount.
 
     A locked account (too many wrong passwords) is refused even with the right one, in
     the same words, so that the answer reveals neither the address nor the lock. Commits
@@ -121,7 +128,12 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_decoy_hash(), password)
         return None
     right = user.check_password(password)
-    if is_locked(user) or not user.active:
+    if is_locked(user):
+        return None
+    if not user.active:
+        # Said only to whoever knows the password: it reveals nothing to others.
+        if right:
+            raise DeactivatedAccount()
         return None
     if not right:
         record_failed_login(user)
@@ -279,11 +291,26 @@ def join_by_invitation(raw: str, name: str, password: str) -> User:
     return user
 
 
+def pending_invitations_of(organisation: Organisation):
+    return (select(AccountToken)
+            .where(AccountToken.purpose == "invite",
+                   AccountToken.organisation_id == organisation.id,
+                   AccountToken.used_at.is_(None), AccountToken.withdrawn_at.is_(None),
+                   AccountToken.expires_at > utcnow()))
+
+
 def get_pending_invitations(organisation: Organisation) -> list[AccountToken]:
-    """Invitations sent and neither used nor expired yet, newest first."""
+    """Invitations sent and neither used, withdrawn nor expired yet, newest first."""
     return list(db.session.scalars(
-        select(AccountToken)
-        .where(AccountToken.purpose == "invite",
-               AccountToken.organisation_id == organisation.id,
-               AccountToken.used_at.is_(None), AccountToken.expires_at > utcnow())
-        .order_by(AccountToken.created_at.desc())))
+        pending_invitations_of(organisation).order_by(AccountToken.created_at.desc())))
+
+
+def find_pending_invitation(organisation: Organisation, token_id: int) -> AccountToken | None:
+    return db.session.scalar(
+        pending_invitations_of(organisation).where(AccountToken.id == token_id))
+
+
+def withdraw_invitation(invitation: AccountToken) -> None:
+    """Its link stops working (the caller commits); refused if it was accepted meanwhile."""
+    if not withdraw_account_token(invitation):
+        raise InvalidInput(invitation=_("This invitation was accepted in the meantime."))

@@ -34,7 +34,7 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     if not name:
         raise InvalidInput(name=_("Give the token a name."))
     if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(name=_("At most %(n)d characters.", n=NAME_MAX_LENGTH))
+        raise InvalidInput(name=_("Use at most %(n)d characters.", n=NAME_MAX_LENGTH))
     raw, token_hash = new_secret()
     token = ApiToken(user=user, name=name, token_hash=token_hash)
     db.session.add(token)

@@ -3,7 +3,6 @@
 Changing bookings is the engine's work (`sharing.engine`); this module only reads.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
@@ -13,6 +12,7 @@ from sharing.core.extensions import db
 from sharing.core.validation import is_row_id
 from sharing.engine.calendar import longest_occupancy
 from sharing.models import HOLDING_STATUSES, Booking, Resource, User
+from sharing.services.paging import PAGE_SIZE, Page, page_of
 from sharing.services.permissions import (
     booking_details_clause,
     can_see_booking,
@@ -72,7 +72,6 @@ def get_visible_booking(user: User, booking_id: int) -> Booking | None:
 
 # --- for the booking pages: each function is one query (plus its eager loads) -----------
 
-PAGE_LIMIT = 200
 # What a booking row on a page shows: its resource and site, who booked, for whom, and
 # who decided ("Cancelled by …", "Rejected by …").
 SHOWN_WITH_A_BOOKING = (joinedload(Booking.resource).joinedload(Resource.site),
@@ -80,23 +79,10 @@ SHOWN_WITH_A_BOOKING = (joinedload(Booking.resource).joinedload(Resource.site),
                         joinedload(Booking.decided_by))
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a long list: its rows, its number (from 1) and whether more follow."""
-
-    rows: list
-    number: int
-    has_next: bool
-
-
-def page_of(query, number: int, size: int) -> Page:
-    """Rows of page `number`: one more than shown is read to know whether another follows."""
-    rows = list(db.session.scalars(query.limit(size + 1).offset((number - 1) * size)))
-    return Page(rows[:size], number, len(rows) > size)
 
 
 def find_organisation_bookings(user: User, now: datetime, past: bool = False, page: int = 1,
-                               size: int = PAGE_LIMIT) -> Page:
+                               size: int = PAGE_SIZE) -> Page:
     """Bookings of all the user's organisations in one list by time: the coming ones
     soonest first, or the past ones latest first."""
     own = [m.organisation_id for m in user.memberships]
@@ -116,7 +102,7 @@ def pending_requests_clause(user: User):
     return and_(pending, Booking.resource.has(Resource.owner_organisation_id.in_(managed)))
 
 
-def find_pending_for_manager(user: User, page: int = 1, size: int = PAGE_LIMIT) -> Page:
+def find_pending_for_manager(user: User, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Requests awaiting the user's decision, the soonest to start first."""
     return page_of(select(Booking).where(pending_requests_clause(user))
                    .options(*SHOWN_WITH_A_BOOKING)

@@ -34,7 +34,7 @@ from sharing.core.contracts import (
     whole_number,
     with_null,
 )
-from sharing.core.database import case_blind
+from sharing.core.database import any_contains
 from sharing.core.extensions import db
 from sharing.core.validation import LARGEST_COUNT, InvalidInput, is_row_id
 from sharing.engine.availability import find_free_resources
@@ -59,6 +59,7 @@ from sharing.models import (
     User,
 )
 from sharing.services.credits import Price
+from sharing.services.paging import Page, page_of
 from sharing.services.permissions import visible_resources_clause
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -66,6 +67,9 @@ SLUG_MAX_LENGTH = 80
 # Path segments the catalogue pages use after the kind's prefix.
 RESERVED_SLUGS = frozenset({"new"})
 TAG_MAX_LENGTH = 40
+# The most characters each text of a resource may have (forms give them as `maxlength`).
+TEXT_MAX_LENGTHS = {"name": 200, "slug": SLUG_MAX_LENGTH, "description": 5000,
+                    "pickup_place": 200, "licence_required": 60, "topic": 200}
 
 DELIVERY_MODE_LABELS = {
     "on_site": _l("On site"),
@@ -186,7 +190,7 @@ def find_resources(user: User | None, kind: str | None = None, site_id: int | No
         (text, lambda: mentions(text)),
         (min_capacity, lambda: Resource.capacity >= min_capacity),
         (min_quantity, lambda: Resource.quantity >= min_quantity),
-        (topic, lambda: case_blind(Resource.topic).contains(topic.lower(), autoescape=True)),
+        (topic, lambda: any_contains(topic, Resource.topic)),
         (delivery_mode, lambda: Resource.delivery_mode.in_(modes_serving(delivery_mode))),
     ]
     query = query.where(*(condition() for value, condition in filters
@@ -230,8 +234,7 @@ def has_tag(tag: str):
 
 
 def mentions(text: str):
-    return or_(*(case_blind(column).contains(text.lower(), autoescape=True)
-                 for column in (Resource.name, Resource.description, Resource.topic)))
+    return any_contains(text, Resource.name, Resource.description, Resource.topic)
 
 
 def modes_serving(delivery_mode: str) -> tuple[str, ...]:
@@ -411,10 +414,10 @@ OPENING_HOURS_SCHEMA = {
 # Every field a resource's owner may give, and its check. A kind's fields are listed in
 # `KINDS`; the contracts below are built from this one table.
 RESOURCE_FIELD_TYPES: dict[str, Any] = {
-    "name": text(200, required=True),
+    "name": text(TEXT_MAX_LENGTHS["name"], required=True),
     "slug": Annotated[str, *checked(free_slug, {"type": "string", "maxLength": SLUG_MAX_LENGTH,
                                                 "pattern": SLUG.pattern})],
-    "description": text(5000, optional=True),
+    "description": text(TEXT_MAX_LENGTHS["description"], optional=True),
     "site_id": Annotated[int, *checked(known_site, ID_SCHEMA)],
     "quantity": whole_number(1, LARGEST_COUNT),
     "tags": Annotated[list[str], *checked(tag_list, {"type": "array", "items": {
@@ -430,12 +433,12 @@ RESOURCE_FIELD_TYPES: dict[str, Any] = {
     "capacity": Count,
     "surface_m2": Count,
     "accessible": Flag,
-    "pickup_place": text(200, optional=True),
-    "licence_required": text(60, optional=True),
+    "pickup_place": text(TEXT_MAX_LENGTHS["pickup_place"], optional=True),
+    "licence_required": text(TEXT_MAX_LENGTHS["licence_required"], optional=True),
     "person_id": Annotated[int, *checked(owner_member, {
         **ID_SCHEMA, "description": "the person (a user) whose time is shared"})],
     "weekly_hours": whole_number(1, 7 * 24, optional=True),
-    "topic": text(200, optional=True),
+    "topic": text(TEXT_MAX_LENGTHS["topic"], optional=True),
     "delivery_mode": choice(DELIVERY_MODES),
     "session_minutes": whole_number(1, 24 * 60, optional=True),
     "price": Price,
@@ -490,3 +493,10 @@ def opening_hours_table(resource: Resource) -> list[tuple[str, list[list[str]]]]
     if not has_opening_hours(resource.opening_hours):
         return []
     return [(str(WEEKDAY_LABELS[day]), resource.opening_hours.get(day, [])) for day in WEEKDAYS]
+
+
+def get_resources_overview(page: int) -> Page:
+    """Every resource of every site, withdrawn ones included, for the coordinator."""
+    return page_of(select(Resource)
+                    .options(joinedload(Resource.site), joinedload(Resource.owner))
+                    .order_by(Resource.name, Resource.id), page)

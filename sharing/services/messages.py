@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from sharing.core.validation import InvalidInput, Message
@@ -16,10 +17,10 @@ TEXTS = {
     # conflicts: the API's `code`, and the variants some of them word differently
     "invalid_interval": _l("The end must come after the start."),
     "nonexistent_local_time": _l("%(time)s does not exist on that day: the clocks go forward."),
-    "too_short": _l("Book at least %(n)s minutes."),
-    "too_long": _l("Book at most %(n)s minutes."),
-    "misaligned": _l("Start and end must fall on the %(n)s-minute grid."),
-    "too_soon": _l("Book at least %(n)s minutes ahead."),
+    "too_short": _l("Book at least %(duration)s."),
+    "too_long": _l("Book at most %(duration)s."),
+    "misaligned": _l("Start and end must fall on a grid of %(duration)s."),
+    "too_soon": _l("Book at least %(duration)s ahead."),
     "passed": _l("This time has passed."),
     "too_far": _l("Book at most %(n)s days ahead."),
     "outside_opening_hours": _l("This is outside the opening hours."),
@@ -27,15 +28,19 @@ TEXTS = {
     "units": _l("Only %(n)s unit(s) can be booked."),
     "own_booking": _l("Already booked by your organisation: %(title)s"),
     "busy": _l("Busy."),
-    "quota": _l("This would bring your organisation to %(total)s h this %(period)s; "
-                "its share is %(limit)s h."),
+    # one sentence per period and per status: a word spliced into a sentence does not
+    # agree with it in French
+    "quota_week": _l("This would bring your organisation to %(total)s h this week; "
+                     "its share is %(limit)s h."),
+    "quota_month": _l("This would bring your organisation to %(total)s h this month; "
+                      "its share is %(limit)s h."),
     "not_allowed": _l("You cannot book this resource for this organisation."),
     "external_busy": _l("Busy in the resource's own calendar."),
     # problems with an input
     "date_out_of_range": _l("Give a date from 2000-01-01 to 2099-12-31."),
     "window_too_long": _l("Ask for at most %(n)s days at a time."),
     "whole_units": _l("Enter a whole number of units, at least 1."),
-    "too_many_characters": _l("At most %(n)s characters."),
+    "too_many_characters": _l("Use at most %(n)s characters."),
     "offset_required": _l("Give a date and time with its offset or Z."),
     "unknown_organisation": _l("Unknown organisation."),
     "repeated_resource": _l("Each resource may appear once."),
@@ -59,7 +64,10 @@ TEXTS = {
     "rule_too_long": _l("A series may span at most two years and %(n)s occurrences."),
     "rule_empty": _l("This rule gives no occurrence."),
     # transitions refused
-    "already_decided": _l("This booking is already %(status)s."),
+    "already_decided": _l("This booking is already decided."),
+    "already_confirmed": _l("This booking is already confirmed."),
+    "already_cancelled": _l("This booking is already cancelled."),
+    "already_rejected": _l("This booking is already rejected."),
     "not_pending": _l("Only a pending request can be decided."),
     "expired": _l("This request expired: its start passed before anyone decided it."),
     "over": _l("This booking is over: it can no longer be changed."),
@@ -67,7 +75,6 @@ TEXTS = {
     "credit": _l("This costs %(price)s credits; your organisation's balance is %(balance)s "
                  "and may not go below %(floor)s."),
 }
-PERIODS = {"week": _l("week"), "month": _l("month")}
 
 
 class Coded(Protocol):
@@ -80,13 +87,28 @@ def worded(code: str, params: Mapping[str, Any]) -> str:
     return text % params if params else text
 
 
+def format_duration(minutes: int) -> str:
+    """A duration as people write it: 480 → "8 h", 90 → "1 h 30", 45 → "45 min"."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return _("%(minutes)d min", minutes=rest)
+    if not rest:
+        return _("%(hours)d h", hours=hours)
+    return _("%(hours)d h %(minutes)02d", hours=hours, minutes=rest)
+
+
+def in_duration(code: str) -> Callable[[Mapping[str, Any]], str]:
+    """The wording of a conflict whose `n` is a number of minutes."""
+    return lambda params: worded(code, {**params, "duration": format_duration(params["n"])})
+
+
 def closed(params: Mapping[str, Any]) -> str:
     """The reason its owner gave, as they wrote it."""
     return params.get("reason") or worded("closed", {})
 
 
 def too_soon(params: Mapping[str, Any]) -> str:
-    return worded("too_soon" if params["n"] else "passed", params)
+    return in_duration("too_soon")(params) if params["n"] else worded("passed", params)
 
 
 def capacity(params: Mapping[str, Any]) -> str:
@@ -98,7 +120,12 @@ def capacity(params: Mapping[str, Any]) -> str:
 
 
 def quota(params: Mapping[str, Any]) -> str:
-    return worded("quota", {**params, "period": str(PERIODS[params["period"]])})
+    return worded(f"quota_{params['period']}", params)
+
+
+def already_decided(params: Mapping[str, Any]) -> str:
+    code = f"already_{params['status']}"
+    return worded(code if code in TEXTS else "already_decided", {})
 
 
 def format_credits(cents: int) -> str:
@@ -113,7 +140,8 @@ def credit(params: Mapping[str, Any]) -> str:
 
 VARIANTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "closed": closed, "too_soon": too_soon, "capacity": capacity, "quota": quota,
-    "credit": credit}
+    "credit": credit, "already_decided": already_decided,
+    **{code: in_duration(code) for code in ("too_short", "too_long", "misaligned")}}
 
 
 def describe(reason: Coded) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.models import ROLES, Membership, Organisation, Site, User
+from sharing.services.paging import Page, page_of
 from sharing.services.permissions import is_admin
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -30,6 +31,10 @@ def get_sites() -> list[Site]:
 
 def get_organisations() -> list[Organisation]:
     return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def get_organisations_page(page: int) -> Page:
+    return page_of(select(Organisation).order_by(Organisation.name, Organisation.id), page)
 
 
 def get_user_organisations(user: User) -> list[Organisation]:

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
-from sharing.core.database import utcnow
+from sharing.core.database import any_contains, utcnow
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.models import (
@@ -33,6 +33,7 @@ from sharing.models import (
 from sharing.services.accounts import set_user_active
 from sharing.services.api_tokens import revoke_all_api_tokens
 from sharing.services.feeds import forget_feed_key
+from sharing.services.paging import Page, page_of
 
 # Section of the export → the column naming the person.
 PERSONAL_REFERENCES = {
@@ -54,8 +55,12 @@ PERSONAL_REFERENCES = {
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "nonce"})
 
 
-def get_people() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(User.display_name, User.id)))
+def find_people(search: str, page: int) -> Page:
+    """One page of people whose name or e-mail address contains `search`, by name."""
+    query = select(User).order_by(User.display_name, User.id)
+    if search := search.strip():
+        query = query.where(any_contains(search, User.display_name, User.email))
+    return page_of(query, page)
 
 
 def jsonable(value: Any) -> Any:

@@ -33,6 +33,10 @@ class UsedLink(UnusableLink):
     message = _l("This link has already been used. Ask for a new one if you need to.")
 
 
+class WithdrawnLink(UnusableLink):
+    message = _l("This invitation was withdrawn: the link is no longer valid.")
+
+
 def issue_account_token(purpose: str, email: str, lifetime: timedelta,
                         **fields) -> tuple[AccountToken, str]:
     """Add a token to the session (the caller commits); the raw secret goes in the link."""
@@ -52,6 +56,8 @@ def get_usable_account_token(purpose: str, raw: str) -> AccountToken:
     token = find_account_token(purpose, raw)
     if token is None:
         raise UnknownLink()
+    if token.withdrawn_at is not None:
+        raise WithdrawnLink()
     if token.used_at is not None:
         raise UsedLink()
     if token.expires_at <= utcnow():
@@ -63,12 +69,25 @@ def consume_account_token(token: AccountToken) -> None:
     """Mark the token used, in the caller's transaction; raises if it was used meanwhile."""
     used = db.session.execute(
         update(AccountToken)
-        .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
+        .where(AccountToken.id == token.id, AccountToken.used_at.is_(None),
+               AccountToken.withdrawn_at.is_(None))
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False))
     if used.rowcount != 1:
         raise UsedLink()
     db.session.refresh(token)
+
+
+def withdraw_account_token(token: AccountToken) -> bool:
+    """Take back an unused link, in the caller's transaction; False if it was used meanwhile."""
+    withdrawn = db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == token.id, AccountToken.used_at.is_(None),
+               AccountToken.withdrawn_at.is_(None))
+        .values(withdrawn_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.refresh(token)
+    return withdrawn.rowcount == 1
 
 
 def withdraw_account_tokens(purpose: str, user: User) -> None:
