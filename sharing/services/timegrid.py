@@ -16,7 +16,7 @@ from sqlalchemy import case, select
 
 from sharing.core.extensions import db
 from sharing.engine.calendar import find_closures, find_external_busy, longest_occupancy
-from sharing.engine.policy import MINUTES_PER_DAY, has_opening_hours, weekly_minutes
+from sharing.engine.policy import MINUTES_PER_DAY, resource_hours
 from sharing.engine.times import Interval, at_wall_minutes, subtract, wall_minutes
 from sharing.models import HOLDING_STATUSES, Booking, Organisation, Resource, User
 from sharing.services.permissions import booking_details_clause
@@ -135,14 +135,12 @@ def clip(start: datetime, end: datetime, day: date, tz: ZoneInfo) -> Minutes | N
     return first, max(first, last)  # the hour repeated in autumn may run backwards
 
 
-def opening_week(resource: Resource, read: dict[str, list]) -> list[list[Minutes]]:
-    """Monday's to Sunday's open spans, parsed once per distinct opening hours in `read`
-    (most resources of a site share theirs)."""
-    key = repr(resource.opening_hours)
-    if key not in read:
-        read[key] = [weekly_minutes(resource.opening_hours, weekday) for weekday in range(7)] \
-            if has_opening_hours(resource.opening_hours) else [[(0, MINUTES_PER_DAY)]] * 7
-    return read[key]
+def opening_week(resource: Resource) -> list[list[Minutes]]:
+    """Monday's to Sunday's open spans (the engine parses each timetable once)."""
+    hours = resource_hours(resource)
+    if hours.always_open:
+        return [[(0, MINUTES_PER_DAY)]] * 7
+    return [list(spans) for spans in hours.days]
 
 
 def window_of(days: list[date], zones: set[ZoneInfo]) -> Interval:
@@ -185,9 +183,9 @@ def load_timelines(user: User, resources: list[Resource], days: list[date], now:
     zones = {r.id: ZoneInfo(r.timezone) for r in resources}
     start, end = window_of(days, set(zones.values()))
     moments = {(tz, day): moment_of(day, tz, now) for tz in set(zones.values()) for day in days}
-    timelines, weeks = Timelines(days), {}
+    timelines = Timelines(days)
     for resource in resources:
-        tz, week = zones[resource.id], opening_week(resource, weeks)
+        tz, week = zones[resource.id], opening_week(resource)
         for day in days:
             timelines[resource.id, day] = DayTimeline(resource, day, *moments[tz, day],
                                                       week[day.weekday()])
