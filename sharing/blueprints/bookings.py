@@ -4,8 +4,7 @@ a week's planning. The booking engine decides; these views parse, ask and show.
 Times are typed and shown in the resource's site timezone (24-hour clock), stored in UTC.
 """
 
-import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -13,7 +12,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,10 +23,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from sharing.blueprints.lookups import requested_page, visible_booking_or_404
+from sharing.blueprints.lookups import (
+    bookable_resource_or_404,
+    requested_page,
+    visible_booking_or_404,
+)
+from sharing.blueprints.planning import planning
+from sharing.blueprints.timegrid import day_timeline, timeline, today
 from sharing.core.database import utcnow
 from sharing.core.i18n import local_time
-from sharing.core.validation import InvalidInput, is_in_date_range, is_row_id
+from sharing.core.validation import InvalidInput, is_in_date_range
 from sharing.engine import (
     Approvals,
     BookingRefused,
@@ -55,29 +59,23 @@ from sharing.services.bookings import (
     Page,
     count_pending_for_manager,
     find_bookings_by_id,
-    find_bookings_on,
     find_organisation_bookings,
     find_pending_for_manager,
-    planning_cells,
-    planning_window,
 )
 from sharing.services.catalogue import (
     KINDS,
-    find_resource_by_slug,
     find_resources,
     get_resource,
     opening_hours_table,
 )
 from sharing.services.ical import single_event_calendar
 from sharing.services.messages import describe, format_credits
-from sharing.services.organisations import get_sites
 from sharing.services.permissions import (
     bookable_organisations,
     can_cancel_booking,
     can_decide_booking,
     can_review_requests,
     can_see_booking_details,
-    can_see_resource,
     is_member,
 )
 
@@ -87,7 +85,6 @@ DATE = "EEE d MMM y"
 STATUS_LABELS = {"pending": _l("Awaiting approval"), "confirmed": _l("Confirmed"),
                  "rejected": _l("Rejected"), "cancelled": _l("Cancelled"),
                  "expired": _l("Expired")}
-WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 HOME_PAGE_SIZE = 10
 
 
@@ -152,13 +149,6 @@ def requests_awaiting_me() -> int:
 
 # --- book ----------------------------------------------------------------------------------
 
-def bookable_resource_or_404(slug: str | None) -> Resource:
-    resource = find_resource_by_slug(slug)
-    if resource is None or not resource.active or not can_see_resource(current_user, resource):
-        abort(404)
-    return resource
-
-
 def companions(resource: Resource) -> list[Resource]:
     """What may be booked together with the resource: the others of its site."""
     return [r for r in find_resources(current_user, site_id=resource.site_id)
@@ -193,7 +183,14 @@ def booking_page(resource: Resource, form: BookingForm, refused: BookingRefused 
         "bookings/new.html", resource=resource, form=form, refused=refused,
         alternatives=alternative_choices(form, refused) if refused else [],
         skip=skip_offer(form, resource, refused) if refused else None,
-        opening_hours=opening_hours_table(resource), price=price_label(resource))
+        opening_hours=opening_hours_table(resource), price=price_label(resource),
+        **day_timeline(resource, shown_day(form)))
+
+
+def shown_day(form: BookingForm) -> date:
+    """The day the form's timeline shows: the one chosen if it is a valid one."""
+    day = form.date.data
+    return day if isinstance(day, date) and is_in_date_range(day) else today()
 
 
 def skip_offer(form: BookingForm, resource: Resource, refused: BookingRefused) -> dict | None:
@@ -412,57 +409,7 @@ def request_name(booking: Booking) -> str:
     return f"{booking.resource.name}, {when}"
 
 
-# --- the week's planning ----------------------------------------------------------------------
+# --- free time at a glance: the planning, the booking form's day timeline -----------------
 
-def requested_day() -> date:
-    """The Monday of ?week=2027-W10, or ?date=2027-03-10, or today; a malformed one, or
-    one outside the accepted dates, is no page."""
-    week, day = request.args.get("week"), request.args.get("date")
-    try:
-        if week:
-            match = WEEK.match(week) or abort(404)
-            chosen = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-        else:
-            chosen = date.fromisoformat(day) if day else \
-                utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
-    except ValueError:
-        abort(404)
-    return chosen if is_in_date_range(chosen) else abort(404)
-
-
-def requested_monday() -> date:
-    chosen = requested_day()
-    return chosen - timedelta(days=chosen.weekday())
-
-
-def requested_filters(sites) -> dict:
-    kind, site = request.args.get("kind") or None, request.args.get("site") or None
-    if kind is not None and kind not in KINDS:
-        abort(404)
-    site_id = int(site) if site and site.isdigit() and is_row_id(int(site)) else None
-    if site is not None and site_id not in {s.id for s in sites}:
-        abort(404)
-    return {"kind": kind, "site_id": site_id}
-
-
-@bp.get("/planning")
-@login_required
-def planning():
-    sites = get_sites()
-    filters = requested_filters(sites)
-    monday = requested_monday()
-    days = [monday + timedelta(days=n) for n in range(7)]
-    resources = find_resources(current_user, **filters)
-    bookings = find_bookings_on(current_user, [r.id for r in resources], *planning_window(days))
-    week = {"kind": filters["kind"] or "", "site": filters["site_id"] or ""}
-    return render_template(
-        "bookings/planning.html", resources=resources, days=days, sites=sites, kinds=KINDS,
-        cells=planning_cells(current_user, resources, bookings, days), filters=filters,
-        previous_week=url_for(".planning", week=iso_week(monday - timedelta(days=7)), **week),
-        next_week=url_for(".planning", week=iso_week(monday + timedelta(days=7)), **week))
-
-
-def iso_week(monday: date) -> str:
-    year, number, _day = monday.isocalendar()
-    return f"{year}-W{number:02d}"
-
+bp.add_url_rule("/planning", view_func=planning)
+bp.add_url_rule("/timeline", view_func=timeline)

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sharing.blueprints.closures import closures_section
 from sharing.blueprints.external_calendars import external_calendars_section
 from sharing.blueprints.lookups import managed_resource_or_403, visible_resource_or_404
+from sharing.blueprints.timegrid import week_grid
 from sharing.core.extensions import db
 from sharing.forms import ActionForm, form_status, save_form
 from sharing.forms.catalogue import FILTER_FORMS, RESOURCE_FORMS, ResourceForm
@@ -99,7 +100,8 @@ def detail(slug: str):
         may_manage=can_manage_resource(current_user, resource), action_form=ActionForm(),
         feed_url=resource_feed_url(current_user, resource),
         public_feed_url=resource.public_busy_feed and public_feed_url(resource),
-        **closures_section(resource), **external_calendars_section(resource))
+        **closures_section(resource), **external_calendars_section(resource),
+        **week_grid(resource))
 
 
 def form_page(form: ResourceForm, change: Callable[[], Resource], title: str, saved: str):

@@ -13,6 +13,7 @@ from sharing.core.extensions import db
 from sharing.core.validation import is_row_id
 from sharing.models import Booking, Organisation, Resource
 from sharing.services.bookings import get_visible_booking
+from sharing.services.catalogue import find_resource_by_slug
 from sharing.services.permissions import (
     can_manage_members,
     can_manage_resource,
@@ -50,6 +51,14 @@ def row_or_404(model: type[T], ident: int) -> T:
 
 def visible_resource_or_404(resource: Resource | None) -> Resource:
     if resource is None or not can_see_resource(current_user, resource):
+        abort(404)
+    return resource
+
+
+def bookable_resource_or_404(slug: str | None) -> Resource:
+    """A resource to book, by slug: one withdrawn from the catalogue is not found."""
+    resource = find_resource_by_slug(slug)
+    if resource is None or not resource.active or not can_see_resource(current_user, resource):
         abort(404)
     return resource
 

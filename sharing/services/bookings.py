@@ -3,9 +3,7 @@
 Changing bookings is the engine's work (`sharing.engine`); this module only reads.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,13 +11,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from sharing.core.extensions import db
 from sharing.core.validation import is_row_id
 from sharing.engine.calendar import longest_occupancy
-from sharing.engine.times import at_wall_minutes, zone
 from sharing.models import HOLDING_STATUSES, Booking, Resource, User
 from sharing.services.paging import PAGE_SIZE, Page, page_of
 from sharing.services.permissions import (
     booking_details_clause,
     can_see_booking,
-    can_see_booking_details,
     is_admin,
     visible_resources_clause,
 )
@@ -83,18 +79,6 @@ SHOWN_WITH_A_BOOKING = (joinedload(Booking.resource).joinedload(Resource.site),
                         joinedload(Booking.decided_by))
 
 
-def find_bookings_on(user: User, resource_ids: list[int], start: datetime, end: datetime
-                     ) -> list[Booking]:
-    """The bookings holding these resources over [start, end) that the user may see:
-    one query for a whole planning, whatever the number of resources."""
-    if not resource_ids:
-        return []
-    return list(db.session.scalars(
-        select(Booking).join(Booking.resource)
-        .where(visible_bookings_clause(user), overlapping(start, end),
-               Booking.resource_id.in_(resource_ids), Booking.status.in_(HOLDING_STATUSES))
-        .options(*SHOWN_WITH_A_BOOKING)
-        .order_by(Booking.starts_at, Booking.id)))
 
 
 def find_organisation_bookings(user: User, now: datetime, past: bool = False, page: int = 1,
@@ -136,46 +120,3 @@ def find_bookings_by_id(booking_ids: list[int]) -> list[Booking]:
 def count_pending_for_manager(user: User) -> int:
     return db.session.scalar(
         select(func.count()).select_from(Booking).where(pending_requests_clause(user)))
-
-
-# --- a week's planning ------------------------------------------------------------------
-
-# Sites are at most this far from UTC: a UTC window this much wider holds every local day.
-WIDEST_OFFSET = timedelta(hours=14)
-
-
-@dataclass(frozen=True)
-class Busy:
-    """A booking as a planning cell shows it: its local times on that day and, only for
-    whoever may see its details, its title."""
-
-    booking: Booking
-    start: str  # local wall clock, clipped to the day: "09:00", …, "24:00"
-    end: str
-    title: str | None  # None: shown as "Busy"
-
-
-def planning_window(days: list[date]) -> tuple[datetime, datetime]:
-    """A UTC window covering these local days on any site."""
-    first = datetime.combine(days[0], datetime.min.time(), tzinfo=zone("UTC"))
-    last = datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(),
-                            tzinfo=zone("UTC"))
-    return first - WIDEST_OFFSET, last + WIDEST_OFFSET
-
-
-def planning_cells(user: User, resources: list[Resource], bookings: list[Booking],
-                   days: list[date]) -> dict[tuple[int, date], list[Busy]]:
-    """(resource id, local day) → what holds the resource that day, in the site's time."""
-    cells: dict[tuple[int, date], list[Busy]] = defaultdict(list)
-    by_id = {resource.id: resource for resource in resources}
-    for booking in bookings:
-        tz = zone(by_id[booking.resource_id].timezone)
-        title = booking.title if can_see_booking_details(user, booking) else None
-        for day in days:
-            day_start, day_end = at_wall_minutes(day, 0, tz), at_wall_minutes(day, 24 * 60, tz)
-            if booking.starts_at < day_end and booking.ends_at > day_start:
-                start, end = max(booking.starts_at, day_start), booking.ends_at
-                cells[booking.resource_id, day].append(Busy(
-                    booking, f"{start.astimezone(tz):%H:%M}",
-                    "24:00" if end >= day_end else f"{end.astimezone(tz):%H:%M}", title))
-    return cells

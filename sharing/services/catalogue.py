@@ -164,19 +164,22 @@ def is_slug(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= SLUG_MAX_LENGTH and bool(SLUG.match(value))
 
 
+SHOWN_ON_A_CARD = (joinedload(Resource.owner), joinedload(Resource.site),
+                   joinedload(Resource.person), selectinload(Resource.tag_links))
+
+
 def find_resources(user: User | None, kind: str | None = None, site_id: int | None = None,
                    tag: str | None = None, text: str | None = None,
                    min_capacity: int | None = None, min_quantity: int | None = None,
                    include_inactive: bool = False, topic: str | None = None,
-                   delivery_mode: str | None = None) -> list[Resource]:
+                   delivery_mode: str | None = None, loaded: tuple = ()) -> list[Resource]:
     """The resources this user may see that match every filter given, by name.
 
-    What a catalogue card shows is loaded with them, so a page costs the same few
-    queries whatever the number of resources.
+    What a catalogue card shows is loaded with them (or what `loaded` names instead), so
+    a page costs the same few queries whatever the number of resources.
     """
     query = (select(Resource).where(visible_resources_clause(user))
-             .options(joinedload(Resource.owner), joinedload(Resource.site),
-                      joinedload(Resource.person), selectinload(Resource.tag_links))
+             .options(*(loaded or SHOWN_ON_A_CARD))
              .order_by(Resource.name, Resource.id))
     tag, text, topic = (searchable(words or "") for words in (tag, text, topic))
     # Built only for the filters given: SQL cannot compare with None.
