@@ -12,8 +12,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from browser_helpers import PHONE, playwright_api
 from werkzeug.serving import make_server
+
+from browser.browser_helpers import PHONE, playwright_api
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

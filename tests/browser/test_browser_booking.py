@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_helpers import AXE, playwright_api, serious_accessibility_violations
 
+from browser.browser_helpers import AXE, playwright_api, serious_accessibility_violations
 from sharing.core.extensions import db
 from sharing.models import Booking, Resource
 from sharing.services.demo import PASSWORD as DEMO_PASSWORD

@@ -13,8 +13,8 @@ import csv
 from pathlib import Path
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, serious_accessibility_violations, sign_in
 
+from browser.browser_helpers import DESKTOP, PHONE, serious_accessibility_violations, sign_in
 from sharing.services.demo import GRANT_MEMO
 
 SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])

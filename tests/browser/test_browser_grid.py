@@ -8,14 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_helpers import (
+
+from browser.browser_helpers import (
     DESKTOP,
     PHONE,
     playwright_api,
     serious_accessibility_violations,
     sign_in,
 )
-
 from sharing.core.extensions import db
 from sharing.models import Booking
 

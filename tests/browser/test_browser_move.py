@@ -6,9 +6,9 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, serious_accessibility_violations, sign_in
 from sqlalchemy import select
 
+from browser.browser_helpers import DESKTOP, PHONE, serious_accessibility_violations, sign_in
 from sharing.core.extensions import db
 from sharing.engine import BookingRequest, book
 from sharing.models import Booking, Organisation, Resource, User

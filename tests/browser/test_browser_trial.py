@@ -5,9 +5,9 @@ page, and the coordinator's administration pages pass axe-core with a clean CSP.
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser_helpers import DESKTOP, PHONE, serious_accessibility_violations, sign_in
 from sqlalchemy import select
 
+from browser.browser_helpers import DESKTOP, PHONE, serious_accessibility_violations, sign_in
 from sharing.core.extensions import db
 from sharing.models import Organisation, Resource, User
 
