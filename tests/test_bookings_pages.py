@@ -3,7 +3,7 @@ alternatives, bad input, series, cancel, approve and reject, and what others may
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from booking_page_helpers import english  # noqa: F401  (autouse fixture)
@@ -440,3 +440,17 @@ def test_french_readers_get_french_dates_on_a_24_hour_clock(scene, login):
     response = post_booking(client, scene.room, start_time="14:00", end_time="15:30")
     page = client.get(response.headers["Location"]).text
     assert "mar. 12 janv. 2027 14:00–15:30" in page
+
+
+def test_the_way_back_from_a_booking_fits_the_viewer(app, scene, create_booking, login, now):
+    """Its organisation's member goes back to her bookings; the owner's manager, who has
+    none of her own there, to the resource and the requests he decides."""
+    booking = create_booking(resource=scene.room, organisation=scene.booker, user=scene.member,
+                             start=now + timedelta(days=2), status="pending")
+    booking_url = f"/bookings/{booking.id}"
+    member_page = login(scene.member).get(booking_url).get_data(as_text=True)
+    assert 'href="/bookings/"' in member_page.split("<h1>")[0]
+    manager_page = login(scene.manager).get(booking_url).get_data(as_text=True)
+    way_back = manager_page.split("<main")[1].split("<h1>")[0]
+    assert 'href="/bookings/"' not in way_back
+    assert "Salle des Tilleuls" in way_back and "/bookings/approvals" in way_back

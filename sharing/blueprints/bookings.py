@@ -112,7 +112,8 @@ bp.add_app_template_global(describe)
 
 @bp.app_template_filter("date_label")
 def date_label(day: date) -> str:
-    return format_date(day, "EEE d MMM", locale=get_locale())
+    """« mardi 1 décembre »: the day as people say it (DESIGN)."""
+    return format_date(day, "EEEE d MMMM", locale=get_locale())
 
 
 @bp.app_template_global()
@@ -293,7 +294,8 @@ def detail_page(booking: Booking, **forms):
     return render_template(
         "bookings/detail.html", booking=booking,
         details=can_see_booking_details(current_user, booking),
-        may_cancel=may_cancel(booking) and withdraws, may_decide=may_decide, **forms)
+        may_cancel=may_cancel(booking) and withdraws, may_decide=may_decide,
+        ours=is_member(current_user, booking.organisation_id), **forms)
 
 
 def back_to(form, booking: Booking) -> str:
