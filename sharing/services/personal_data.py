@@ -32,6 +32,7 @@ from sharing.models import (
 )
 from sharing.services.accounts import set_user_active
 from sharing.services.api_tokens import revoke_all_api_tokens
+from sharing.services.catalogue import searchable
 from sharing.services.feeds import forget_feed_key
 from sharing.services.paging import Page, page_of
 
@@ -58,7 +59,7 @@ SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "nonce"})
 def find_people(search: str, page: int) -> Page:
     """One page of people whose name or e-mail address contains `search`, by name."""
     query = select(User).order_by(User.display_name, User.id)
-    if search := search.strip():
+    if search := searchable(search):
         query = query.where(any_contains(search, User.display_name, User.email))
     return page_of(query, page)
 
