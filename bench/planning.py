@@ -25,7 +25,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -37,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from zoneinfo import ZoneInfo  # noqa: E402
 
-from reports import DEFAULT_PG_SERVER, median_seconds, postgres_database  # noqa: E402
+from reports import DEFAULT_PG_SERVER, median_seconds, on_each_database  # noqa: E402
 from sqlalchemy import event, insert, select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
@@ -246,16 +245,7 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--pg-server", default=os.environ.get("SHARING_BENCH_PG",
                                                               DEFAULT_PG_SERVER))
-    args = parser.parse_args()
-    if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as directory:
-            measure(f"sqlite:///{directory}/bench.sqlite3", "sqlite", args)
-    if args.db in ("postgresql", "both"):
-        url, drop = postgres_database(args.pg_server)
-        try:
-            measure(url, "postgresql", args)
-        finally:
-            drop()
+    on_each_database(parser.parse_args(), measure)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,19 @@ def measure(url: str, label: str, args) -> None:
         db.engine.dispose()
 
 
+def on_each_database(args: argparse.Namespace, measure) -> None:
+    """Run `measure(url, name, args)` on a throwaway SQLite file and/or PostgreSQL database."""
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as directory:
+            measure(f"sqlite:///{directory}/bench.sqlite3", "sqlite", args)
+    if args.db in ("postgresql", "both"):
+        url, drop = postgres_database(args.pg_server)
+        try:
+            measure(url, "postgresql", args)
+        finally:
+            drop()
+
+
 def postgres_database(server: str) -> tuple[str, callable]:
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     name = f"sharing_bench_{uuid.uuid4().hex[:10]}"
@@ -175,16 +188,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--pg-server", default=os.environ.get("SHARING_BENCH_PG",
                                                               DEFAULT_PG_SERVER))
-    args = parser.parse_args()
-    if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as directory:
-            measure(f"sqlite:///{directory}/bench.sqlite3", "sqlite", args)
-    if args.db in ("postgresql", "both"):
-        url, drop = postgres_database(args.pg_server)
-        try:
-            measure(url, "postgresql", args)
-        finally:
-            drop()
+    on_each_database(parser.parse_args(), measure)
 
 
 if __name__ == "__main__":
