@@ -181,6 +181,9 @@ def test_bulk_approval_without_a_selection_or_with_garbage_is_a_form_message(
     assert response.status_code == 422 and "Tick the requests to approve." in response.text
     assert client.post("/bookings/approvals",
                        data={"bookings": ["un", "2"]}).status_code == 422
+    too_many = client.post("/bookings/approvals", data={
+        "bookings": [b.id for b in bookings()] + list(range(10**6, 10**6 + 200))})
+    assert too_many.status_code == 422 and "Tick at most 200 requests at once." in too_many.text
     assert {b.status for b in bookings()} == {"pending"}
 
 

@@ -22,7 +22,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from sharing.core.validation import InvalidInput
 from sharing.engine import BookingChanges, BookingRequest
@@ -32,6 +32,7 @@ from sharing.engine.times import localize
 from sharing.forms import Form, at_most, in_date_range, show_errors
 from sharing.forms.catalogue import CheckboxesField
 from sharing.models import Booking, Organisation, Resource
+from sharing.services.paging import PAGE_SIZE
 
 REPEAT_CHOICES = [SelectChoice("", _l("Does not repeat")),
                   SelectChoice("DAILY", _l("Every day")), SelectChoice("WEEKLY", _l("Every week")),
@@ -200,7 +201,10 @@ class BulkApproveForm(Form):
     the engine's business (any other id is refused as a whole, nothing approved)."""
 
     bookings = SelectMultipleField(_l("Requests"), coerce=int, validate_choice=False,
-                                   validators=[InputRequired(_l("Tick the requests to approve."))])
+                                   validators=[InputRequired(_l("Tick the requests to approve.")),
+                                               # no more than one page shows: the work stays bounded
+                                               Length(max=PAGE_SIZE, message=_l(
+                                                   "Tick at most %(max)d requests at once."))])
 
 
 class RejectForm(BackForm):
