@@ -43,15 +43,24 @@ def server(app, runner):
     http.shutdown()
 
 
-@pytest.fixture
-def page(server):
+@pytest.fixture(scope="module")
+def chromium():
+    """One browser per test module, each test in a fresh context of its own (cookies,
+    storage). Not per session: between its calls Playwright's sync API marks an asyncio
+    loop as running, which other tests in the same process must not find."""
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport=PHONE, locale="fr-FR", base_url=server)
-        page = context.new_page()
-        page.csp_violations = []
-        page.on("console", lambda message: "Content Security Policy" in message.text
-                and page.csp_violations.append(message.text))
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(server, chromium):
+    context = chromium.new_context(viewport=PHONE, locale="fr-FR", base_url=server)
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text
+            and page.csp_violations.append(message.text))
+    yield page
+    context.close()
 
