@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select
+from sqlalchemy import Row, case, select
 
 from sharing.core.extensions import db
 from sharing.engine.calendar import find_closures, find_external_busy, longest_occupancy
-from sharing.engine.policy import MINUTES_PER_DAY, resource_hours
+from sharing.engine.policy import MINUTES_PER_DAY, weekly_hours
 from sharing.engine.times import Interval, at_wall_minutes, subtract, wall_minutes
 from sharing.models import HOLDING_STATUSES, Booking, Organisation, Resource, User
 from sharing.services.permissions import booking_details_clause
@@ -28,7 +28,7 @@ HOUR = 60
 USUAL_HOURS = (8 * HOUR, 20 * HOUR)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen one costs four times as much to make
 class Span:
     """Something holding the resource that day, clipped to it: a booking (titled only for
     whoever may see its details), a closure, or the owner's external busy time."""
@@ -62,7 +62,7 @@ class Span:
 
 @dataclass(slots=True)
 class DayTimeline:
-    resource: Resource
+    resource: Resource | Row  # a row of its columns will do (see `load_timelines`)
     day: date
     past: bool
     now_minutes: int  # free time starts no earlier (today), in minutes
@@ -135,9 +135,9 @@ def clip(start: datetime, end: datetime, day: date, tz: ZoneInfo) -> Minutes | N
     return first, max(first, last)  # the hour repeated in autumn may run backwards
 
 
-def opening_week(resource: Resource) -> list[list[Minutes]]:
+def opening_week(resource: Resource | Row) -> list[list[Minutes]]:
     """Monday's to Sunday's open spans (the engine parses each timetable once)."""
-    hours = resource_hours(resource)
+    hours = weekly_hours(resource.opening_hours)
     if hours.always_open:
         return [[(0, MINUTES_PER_DAY)]] * 7
     return [list(spans) for spans in hours.days]
@@ -174,9 +174,10 @@ class Timelines(dict):
         self.first, self.last = days[0], days[-1]
 
 
-def load_timelines(user: User, resources: list[Resource], days: list[date], now: datetime
-                   ) -> dict[tuple[int, date], DayTimeline]:
-    """(resource id, local day) → its timeline, for every resource and day asked."""
+def load_timelines(user: User, resources: list[Resource] | list[Row], days: list[date],
+                   now: datetime) -> dict[tuple[int, date], DayTimeline]:
+    """(resource id, local day) → its timeline, for every resource and day asked. Rows of
+    the resources' `id`, `timezone`, `opening_hours`, `quantity` and `slot_minutes` will do."""
     if not resources:
         return {}
     ids = [r.id for r in resources]
