@@ -12,7 +12,6 @@ from babel.dates import format_date
 from flask import abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
-from sqlalchemy import Row
 
 from sharing.blueprints.planning_rows import RowWriter
 from sharing.blueprints.timegrid import (
@@ -54,7 +53,7 @@ def requested_view() -> str:
     return view if view in VIEWS else abort(404)
 
 
-def row_writer(resources: list[Row], days: list[date], axis: Axis | None) -> RowWriter:
+def row_writer(resources: list[tuple], days: list[date], axis: Axis | None) -> RowWriter:
     return RowWriter(
         days=days, axis=axis, labels=span_labels(),
         pages={name: url_for(f"{kind.blueprint}.detail", slug="-").removesuffix("-")

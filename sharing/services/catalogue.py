@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationInfo, create_model
-from sqlalchemy import Row, Select, exists, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from sharing.core.contracts import (
@@ -34,7 +34,7 @@ from sharing.core.contracts import (
     whole_number,
     with_null,
 )
-from sharing.core.database import any_contains
+from sharing.core.database import any_contains, named_rows
 from sharing.core.extensions import db
 from sharing.core.validation import LARGEST_COUNT, InvalidInput, is_row_id
 from sharing.engine.availability import find_free_resources
@@ -174,11 +174,11 @@ def find_resources(user: User | None, **filters: Any) -> list[Resource]:
     return list(db.session.scalars(resources_query(user, **filters).options(*SHOWN_ON_A_CARD)))
 
 
-def find_resource_rows(user: User | None, columns: tuple, **filters: Any) -> list[Row]:
-    """As `find_resources`, but rows of these columns (of the resource and of its site):
-    a read-only page of a thousand resources builds no entity."""
-    return list(db.session.execute(resources_query(user, **filters)
-                                   .with_only_columns(*columns).join(Resource.site)))
+def find_resource_rows(user: User | None, columns: tuple, **filters: Any) -> list[tuple]:
+    """As `find_resources`, but named tuples of these columns (of the resource and of its
+    site): a read-only page of a thousand resources builds no entity."""
+    return named_rows(db.session.execute(resources_query(user, **filters)
+                                         .with_only_columns(*columns).join(Resource.site)))
 
 
 def resources_query(user: User | None, kind: str | None = None, site_id: int | None = None,

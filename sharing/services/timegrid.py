@@ -14,8 +14,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, case, select
+from sqlalchemy import case, select
 
+from sharing.core.database import named_rows
 from sharing.core.extensions import db
 from sharing.engine.calendar import find_closures, find_external_busy, longest_occupancy
 from sharing.engine.policy import MINUTES_PER_DAY, weekly_hours
@@ -54,8 +55,9 @@ class Span:
         organisation's confirmed booking (a thousand resources' week holds thousands)."""
         if self.kind != "booking":
             return f"tg-{self.kind}"
-        return " ".join(name for name, on in (("own", self.is_own), ("pending", self.pending))
-                        if on)
+        if self.is_own:
+            return "own pending" if self.pending else "own"
+        return "pending" if self.pending else ""
 
     @property
     def period(self) -> str:
@@ -65,7 +67,7 @@ class Span:
 
 @dataclass(slots=True)
 class DayTimeline:
-    resource: Resource | Row  # a row of its columns will do (see `load_timelines`)
+    resource: Resource | tuple  # a named tuple of its columns will do (`load_timelines`)
     day: date
     past: bool
     now_minutes: int  # free time starts no earlier (today), in minutes
@@ -133,7 +135,7 @@ def clip(start: datetime, end: datetime, day: date, tz: ZoneInfo) -> Minutes | N
     return first, max(first, last)  # the hour repeated in autumn may run backwards
 
 
-def opening_week(resource: Resource | Row) -> tuple[tuple[Minutes, ...], ...]:
+def opening_week(resource: Resource | tuple) -> tuple[tuple[Minutes, ...], ...]:
     """Monday's to Sunday's open spans, shared by the resources of one timetable (the
     engine parses each timetable once)."""
     hours = weekly_hours(resource.opening_hours)
@@ -155,11 +157,12 @@ def window_of(days: list[date], zones: set[ZoneInfo]) -> Interval:
 
 # --- loading --------------------------------------------------------------------------------
 
-def find_holding_bookings(user: User, resource_ids: list[int], start: datetime, end: datetime):
+def find_holding_bookings(user: User, resource_ids: list[int], start: datetime, end: datetime
+                          ) -> list[tuple]:
     """Rows of the bookings holding these resources over [start, end), until their buffer
     ends. Title and organisation come back empty where the user may not see them."""
     details = booking_details_clause(user)
-    return db.session.execute(
+    return named_rows(db.session.execute(
         select(Booking.id, Booking.resource_id, Booking.starts_at, Booking.ends_at,
                Booking.blocks_until, Booking.quantity, Booking.status,
                case((details, Booking.title), else_=None).label("title"),
@@ -168,7 +171,7 @@ def find_holding_bookings(user: User, resource_ids: list[int], start: datetime, 
         .where(Booking.resource_id.in_(resource_ids), Booking.status.in_(HOLDING_STATUSES),
                Booking.starts_at < end, Booking.blocks_until > start,
                Booking.starts_at >= start - longest_occupancy())
-        .order_by(Booking.starts_at, Booking.id))
+        .order_by(Booking.starts_at, Booking.id)))
 
 
 @dataclass
@@ -216,11 +219,11 @@ class Holding:
                     organisation=row.organisation, pending=row.status == "pending"))
 
 
-def load_timelines(user: User, resources: list[Resource] | list[Row], days: list[date],
+def load_timelines(user: User, resources: list[Resource] | list[tuple], days: list[date],
                    now: datetime) -> Mapping[tuple[int, date], DayTimeline]:
     """(resource id, local day) → its timeline, for every resource and consecutive day
-    asked. Rows of the resources' `id`, `timezone`, `opening_hours`, `quantity` and
-    `slot_minutes` will do."""
+    asked. Named tuples of the resources' `id`, `timezone`, `opening_hours`, `quantity`
+    and `slot_minutes` will do."""
     if not resources:
         return {}
     ids = [r.id for r in resources]
@@ -277,6 +280,7 @@ def moment_of(day: date, tz: ZoneInfo, now: datetime) -> tuple[bool, int]:
 
 # --- drawing --------------------------------------------------------------------------------
 
+@lru_cache(maxsize=2048)  # a day has 1,441 of them, and a planning thousands of spans
 def clock(minutes: int) -> str:
     return f"{minutes // HOUR:02d}:{minutes % HOUR:02d}"
 
