@@ -5,7 +5,7 @@ attribute look-ups, macro calls and escaping) was most of the page's time.
 What every row repeats (labels, link prefixes) is escaped once per page; what a resource
 brings (its name, a booking's title or organisation) is escaped as it is written. The
 HTML is the template's: a "+" link is named by the page's "Book" and its row and column
-headers, and `span_html` says what each booking, closure or busy time is.
+headers, and `span_text` says what each booking, closure or busy time is.
 """
 
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from sharing.blueprints.timegrid import span_html
+from sharing.blueprints.timegrid import span_text
 from sharing.services.timegrid import Axis, DayTimeline
 
 
@@ -50,20 +50,22 @@ class RowWriter:
                 for column, t in enumerate(timelines, 1)]
 
     def week_cells(self, resource, timelines: list[DayTimeline]) -> str:
-        return "".join(self.week_cell(t, plus)
-                       for t, plus in zip(timelines, self.book_links(resource, timelines),
-                                              strict=True))
+        return "".join([self.week_cell(t, plus) for t, plus in
+                        zip(timelines, self.book_links(resource, timelines), strict=True)])
 
     def week_cell(self, t: DayTimeline, plus: str) -> str:
         """What holds the resource that day, then "+" or, on a closed day, "Closed" (and
         not its closures again)."""
         closed = not plus and t.is_closed
-        items = "".join(item(s.css, self.said(s))
-                        for s in t.spans if not (closed and s.kind == "closure"))
-        spans = f"<ul>{items}</ul>" if items else ""
+        spans = self.span_list(t, closed) if t.spans else ""
         if closed:
             return f'<td class="closed">{spans}{self.labels["closure"]}</td>'
         return f"<td>{spans}{plus}</td>"
+
+    def span_list(self, t: DayTimeline, closed: bool) -> str:
+        items = "".join([item(s.css, self.said(s)) for s in t.spans
+                         if not (closed and s.kind == "closure")])
+        return f"<ul>{items}</ul>" if items else ""
 
     def day_cell(self, resource, timelines: list[DayTimeline]) -> str:
         """The day on the page's time axis: its frame, its opening hours, what holds it."""
@@ -77,8 +79,8 @@ class RowWriter:
                         for s in t.spans)
         return f'<td><ul class="tg-cols">{frame}{opening}{note}{spans}</ul>{plus}</td>'
 
-    def said(self, span) -> Markup:
-        return span_html(span, self.labels, self.booking_prefix)
+    def said(self, span) -> str:
+        return span_text(span, self.labels, self.booking_prefix)
 
 
 def item(classes: str, content: str) -> str:

@@ -80,8 +80,12 @@ def span_labels() -> dict[str, Markup]:
 
 
 def span_html(span: Span, labels: dict[str, Markup], booking_prefix: str) -> Markup:
-    """What a drawn span says, on every face that draws one: "09:00–10:30 Booked", or the
-    booking's title, linked, and its organisation for whoever may see them."""
+    return Markup(span_text(span, labels, booking_prefix))
+
+
+def span_text(span: Span, labels: dict[str, Markup], booking_prefix: str) -> str:
+    """What a drawn span says, as HTML, on every face that draws one: "09:00–10:30 Booked",
+    or the booking's title, linked, and its organisation for whoever may see them."""
     if span.kind != "booking":
         said = labels[span.kind]
     elif span.is_own:
@@ -90,7 +94,7 @@ def span_html(span: Span, labels: dict[str, Markup], booking_prefix: str) -> Mar
         said = labels["booked"]
     if span.pending:
         said = f"{said} <em>({labels['pending']})</em>"
-    return Markup(f"{span.period} {said}")
+    return f"{span.period} {said}"
 
 
 def own_booking_html(span: Span, labels: dict[str, Markup], booking_prefix: str) -> str:
