@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, select
 
-from sharing.core.database import named_rows
+from sharing.core.database import among, named_rows
 from sharing.core.extensions import db
 from sharing.engine.calendar import find_closures, find_external_busy, longest_occupancy
 from sharing.engine.policy import MINUTES_PER_DAY, weekly_hours
@@ -168,7 +168,7 @@ def find_holding_bookings(user: User, resource_ids: list[int], start: datetime, 
                case((details, Booking.title), else_=None).label("title"),
                case((details, Organisation.name), else_=None).label("organisation"))
         .join(Booking.resource).join(Booking.organisation)
-        .where(Booking.resource_id.in_(resource_ids), Booking.status.in_(HOLDING_STATUSES),
+        .where(among(Booking.resource_id, resource_ids), Booking.status.in_(HOLDING_STATUSES),
                Booking.starts_at < end, Booking.blocks_until > start,
                Booking.starts_at >= start - longest_occupancy())
         .order_by(Booking.starts_at, Booking.id)))
