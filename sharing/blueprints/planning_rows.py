@@ -44,10 +44,9 @@ class RowWriter:
 
     def book_links(self, resource, timelines: list[DayTimeline]) -> list[str]:
         """Each day's "+" (the booking form, that day), or "" where one may not book."""
-        prefix = escape(f"{self.book}{resource.slug}&date=")
-        return [f'<a href="{prefix}{t.day.isoformat()}" aria-labelledby="b r{resource.id} '
-                f'd{column}">+</a>' if resource.active and t.is_bookable else ""
-                for column, t in enumerate(timelines, 1)]
+        prefix, active = escape(f"{self.book}{resource.slug}&date="), resource.active
+        return [f'<a href="{prefix}{t.day}" aria-labelledby="b r{resource.id} d{column}">+</a>'
+                if active and t.is_bookable else "" for column, t in enumerate(timelines, 1)]
 
     def week_cells(self, resource, timelines: list[DayTimeline]) -> str:
         return "".join([self.week_cell(t, plus) for t, plus in

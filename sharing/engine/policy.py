@@ -14,6 +14,7 @@ from typing import Any
 from sharing.core.validation import InvalidInput, Problem, is_whole_number
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NO_HOURS = ((),) * len(WEEKDAYS)
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 MINUTES_PER_DAY = 24 * 60
 # Bookings longer than this are refused whatever the policy: it bounds the overlap
@@ -104,8 +105,9 @@ class WeeklyHours:
 
 
 def weekly_hours(opening_hours: dict[str, list[list[str]]] | None) -> WeeklyHours:
-    hours = opening_hours or {}
-    return parsed_hours(tuple(tuple(tuple(pair) for pair in hours.get(day, ()))
+    if not opening_hours:  # most resources, open at any time: no key to build
+        return parsed_hours(NO_HOURS)
+    return parsed_hours(tuple(tuple(tuple(pair) for pair in opening_hours.get(day, ()))
                               for day in WEEKDAYS))
 
 
