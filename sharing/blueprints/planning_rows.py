@@ -8,6 +8,7 @@ HTML is the template's: a "+" link is named by the page's "Book" and its row and
 headers, and `span_text` says what each booking, closure or busy time is.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,7 +30,7 @@ class RowWriter:
     several_sites: bool  # else the site is not repeated on every row
     axis: Axis | None = None
 
-    def rows(self, resources, timelines: dict[tuple[int, date], DayTimeline]) -> list[Markup]:
+    def rows(self, resources, timelines: Mapping[tuple[int, date], DayTimeline]) -> list[Markup]:
         cells = self.week_cells if self.axis is None else self.day_cell
         return [Markup(f"<tr>{self.heading(r)}"
                        f"{cells(r, [timelines[r.id, day] for day in self.days])}</tr>")
