@@ -36,12 +36,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def named_rows(result: Result) -> list[tuple]:
-    """The result's rows as named tuples: SQLAlchemy finds a Row's field by its name in
-    Python, ten times slower than a tuple's, and a page of thousands of rows reads them
-    ten times each."""
-    make = row_type(tuple(result.keys()))._make
-    return [make(row) for row in result]
+def named_rows(result: Result) -> Iterator[tuple]:
+    """The result's rows, one by one, as named tuples: SQLAlchemy finds a Row's field by
+    its name in Python, ten times slower than a tuple's, and a page of thousands of rows
+    reads them ten times each."""
+    return map(row_type(tuple(result.keys()))._make, result)
 
 
 @lru_cache(maxsize=64)

@@ -177,8 +177,8 @@ def find_resources(user: User | None, **filters: Any) -> list[Resource]:
 def find_resource_rows(user: User | None, columns: tuple, **filters: Any) -> list[tuple]:
     """As `find_resources`, but named tuples of these columns (of the resource and of its
     site): a read-only page of a thousand resources builds no entity."""
-    return named_rows(db.session.execute(resources_query(user, **filters)
-                                         .with_only_columns(*columns).join(Resource.site)))
+    return list(named_rows(db.session.execute(
+        resources_query(user, **filters).with_only_columns(*columns).join(Resource.site))))
 
 
 def resources_query(user: User | None, kind: str | None = None, site_id: int | None = None,
