@@ -9,7 +9,7 @@ headers, and `span_text` says what each booking, closure or busy time is.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from markupsafe import Markup, escape
@@ -18,7 +18,7 @@ from sharing.blueprints.timegrid import span_text
 from sharing.services.timegrid import Axis, DayTimeline
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RowWriter:
     """One page's rows: week view (a cell per day) or, with an axis, day view."""
 
@@ -29,6 +29,10 @@ class RowWriter:
     labels: dict[str, Markup]
     several_sites: bool  # else the site is not repeated on every row
     axis: Axis | None = None
+    columns: list[tuple[int, str]] = field(init=False)  # each day's column and ISO date
+
+    def __post_init__(self):
+        self.columns = [(column, day.isoformat()) for column, day in enumerate(self.days, 1)]
 
     def rows(self, resources, timelines: Mapping[tuple[int, date], DayTimeline]) -> list[Markup]:
         cells = self.week_cells if self.axis is None else self.day_cell
@@ -45,9 +49,11 @@ class RowWriter:
 
     def book_links(self, resource, timelines: list[DayTimeline]) -> list[str]:
         """Each day's "+" (the booking form, that day), or "" where one may not book."""
-        prefix, active = escape(f"{self.book}{resource.slug}&date="), resource.active
-        return [f'<a href="{prefix}{t.day}" aria-labelledby="b r{resource.id} d{column}">+</a>'
-                if active and t.is_bookable else "" for column, t in enumerate(timelines, 1)]
+        prefix = escape(f"{self.book}{resource.slug}&date=")
+        row, active = resource.id, resource.active
+        return [f'<a href="{prefix}{iso}" aria-labelledby="b r{row} d{column}">+</a>'
+                if active and t.is_bookable else ""
+                for (column, iso), t in zip(self.columns, timelines, strict=True)]
 
     def week_cells(self, resource, timelines: list[DayTimeline]) -> str:
         return "".join([self.week_cell(t, plus) for t, plus in
