@@ -1,6 +1,7 @@
 """Free time at a glance: the resource page's week grid, the booking form's day timeline
 (and its partial), the planning's day view, and what none of them may show or offer."""
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from sqlalchemy import insert, select
 from test_bookings_planning import statements_for
 
 from sharing.core.extensions import db
+from sharing.engine.policy import weekly_hours
 from sharing.models import Closure, ExternalBusy, ExternalCalendar, Resource
 from sharing.services.timegrid import DayTimeline, Holding, Span
 
@@ -257,3 +259,9 @@ def test_what_holds_a_day_is_cut_on_its_site_clock_also_when_the_clocks_change()
     assert touched("2027-10-20 00:00", "2027-11-20 00:00") == [  # only the days shown
         (date(2027, 10, 25) + timedelta(days=n), (0, 1440)) for n in range(7)]
     assert touched("2027-10-24 10:00", "2027-10-24 11:00") == []
+
+
+def test_opening_hours_read_as_json_text_are_the_stored_hours():
+    assert weekly_hours(json.dumps(OFFICE)) == weekly_hours(OFFICE)
+    assert weekly_hours(json.dumps(OFFICE)).days[0] == ((480, 720), (810, 1080))
+    assert weekly_hours("{}").always_open and weekly_hours({}).always_open

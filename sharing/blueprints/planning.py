@@ -12,6 +12,7 @@ from babel.dates import format_date
 from flask import abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
+from sqlalchemy import Text, cast
 
 from sharing.blueprints.planning_rows import RowWriter
 from sharing.blueprints.timegrid import (
@@ -31,10 +32,12 @@ from sharing.services.timegrid import Axis, axis_for, load_timelines, week_of
 
 VIEWS = ("week", "day")
 # What a row and its timelines read of a resource and its site: plain columns, as a
-# thousand entities would cost more to build than the page to write.
+# thousand entities would cost more to build than the page to write; the opening hours as
+# their JSON text, parsed once per distinct timetable (`policy.weekly_hours`).
 ROW_COLUMNS = (Resource.id, Resource.name, Resource.slug, Resource.kind, Resource.active,
-               Resource.site_id, Resource.opening_hours, Resource.quantity,
-               Resource.slot_minutes, Site.name.label("site"), Site.timezone)
+               Resource.site_id, cast(Resource.opening_hours, Text).label("opening_hours"),
+               Resource.quantity, Resource.slot_minutes, Site.name.label("site"),
+               Site.timezone)
 COLUMN_DATE = "EEE d MMM"
 
 

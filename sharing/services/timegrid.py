@@ -226,8 +226,8 @@ class Holding:
 def load_timelines(user: User, resources: list[Resource] | list[tuple], days: list[date],
                    now: datetime) -> Mapping[tuple[int, date], DayTimeline]:
     """(resource id, local day) → its timeline, for every resource and consecutive day
-    asked. Named tuples of the resources' `id`, `timezone`, `opening_hours`, `quantity`
-    and `slot_minutes` will do."""
+    asked. Named tuples of the resources' `id`, `timezone`, `opening_hours` (or its JSON
+    text), `quantity` and `slot_minutes` will do."""
     if not resources:
         return {}
     ids = [r.id for r in resources]
