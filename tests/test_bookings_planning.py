@@ -143,3 +143,29 @@ def test_the_approvals_page_costs_the_same_statements_for_few_or_many(
 
     few = grow(2)
     assert grow(30) == few
+
+
+# --- the rows, written in Python: escaped, and the same in both views --------------------------
+
+@pytest.mark.parametrize("view", ["week", "day"])
+def test_names_titles_and_organisations_are_escaped_in_both_views(
+        scene, login, create_resource, create_site, create_organisation, create_user,
+        create_booking, view):
+    cooks = create_organisation(slug="cooks", name="Pain & <i>Cie</i>")
+    cook = create_user(email="cook@example.org", organisation=cooks)
+    odd = create_resource(owner=scene.owner, site=create_site(name="Site <b>B</b>"),
+                          name="Salle <script>alert(1)</script>")
+    create_booking(odd, cooks, cook, at("2027-01-12 10:00"), title="<img src=x> & co")
+    page = login(cook).get("/bookings/planning",
+                           query_string={"view": view, "date": "2027-01-12"}).text
+    assert "<script>alert" not in page and "<img" not in page and "<i>" not in page
+    assert ">Salle &lt;script&gt;alert(1)&lt;/script&gt;</a>" in page
+    assert "&lt;img src=x&gt; &amp; co</a> · Pain &amp; &lt;i&gt;Cie&lt;/i&gt;" in page
+    # two sites among the rows: each row says its site
+    assert '<span class="muted">Site &lt;b&gt;B&lt;/b&gt;</span>' in page
+    assert '<span class="muted">Voiron</span>' in page
+
+
+def test_one_site_is_not_repeated_on_every_row(scene, login):
+    page = planning(login(scene.member)).text
+    assert scene.room.name in page and '<span class="muted">Voiron</span>' not in page

@@ -1,8 +1,10 @@
 """Free time at a glance: the resource page's week grid, the booking form's day timeline
 (and its partial), the planning's day view, and what none of them may show or offer."""
 
+import json
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from booking_page_helpers import english  # noqa: F401  (autouse fixture)
@@ -11,8 +13,9 @@ from sqlalchemy import insert, select
 from test_bookings_planning import statements_for
 
 from sharing.core.extensions import db
+from sharing.engine.policy import weekly_hours
 from sharing.models import Closure, ExternalBusy, ExternalCalendar, Resource
-from sharing.services.timegrid import DayTimeline, Span
+from sharing.services.timegrid import DayTimeline, Holding, Span
 
 WEEK = "2027-W02"  # Monday 11 to Sunday 17 January 2027
 OFFICE = {"mon": [["08:00", "12:00"], ["13:30", "18:00"]], "tue": [["08:00", "12:00"]]}
@@ -235,3 +238,30 @@ def test_free_time_leaves_out_buffers_full_units_closures_and_what_has_passed(sc
     pieces = [(s.start, s.end) for s in timeline(room, opening=[(510, 660)]).free_pieces()]
     assert pieces == [(510, 540), (540, 600), (600, 660)]
 
+
+
+def test_what_holds_a_day_is_cut_on_its_site_clock_also_when_the_clocks_change():
+    paris = ZoneInfo("Europe/Paris")
+    autumn = Holding(date(2027, 10, 25), date(2027, 10, 31))  # back to 02:00 on the 31st
+
+    def touched(start: str, end: str) -> list:
+        return list(autumn.touched(paris, at(start), at(end)))
+
+    assert touched("2027-10-26 09:00", "2027-10-26 10:30") == [
+        (date(2027, 10, 26), (540, 630))]
+    # 02:30 summer time to 02:15 winter time, 45 minutes later: the wall clock runs back
+    summer_half_past_two = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    assert list(autumn.touched(paris, summer_half_past_two,
+                               summer_half_past_two + timedelta(minutes=45))) == [
+        (date(2027, 10, 31), (150, 150))]
+    assert touched("2027-10-26 22:00", "2027-10-27 02:00") == [
+        (date(2027, 10, 26), (1320, 1440)), (date(2027, 10, 27), (0, 120))]
+    assert touched("2027-10-20 00:00", "2027-11-20 00:00") == [  # only the days shown
+        (date(2027, 10, 25) + timedelta(days=n), (0, 1440)) for n in range(7)]
+    assert touched("2027-10-24 10:00", "2027-10-24 11:00") == []
+
+
+def test_opening_hours_read_as_json_text_are_the_stored_hours():
+    assert weekly_hours(json.dumps(OFFICE)) == weekly_hours(OFFICE)
+    assert weekly_hours(json.dumps(OFFICE)).days[0] == ((480, 720), (810, 1080))
+    assert weekly_hours("{}").always_open and weekly_hours({}).always_open

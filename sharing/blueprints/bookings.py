@@ -29,7 +29,7 @@ from sharing.blueprints.lookups import (
     visible_booking_or_404,
 )
 from sharing.blueprints.planning import planning
-from sharing.blueprints.timegrid import day_timeline, timeline, today
+from sharing.blueprints.timegrid import day_timeline, span_html, timeline, today
 from sharing.core.database import utcnow
 from sharing.core.i18n import local_time
 from sharing.core.validation import InvalidInput, is_in_date_range
@@ -108,6 +108,8 @@ def site_period(start: datetime, end: datetime | None, timezone: str) -> str:
 
 # A refusal's reasons, worded in the reader's language where the page shows them.
 bp.add_app_template_global(describe)
+# What a booking, a closure or busy time says on the drawn grids.
+bp.add_app_template_global(span_html)
 
 
 @bp.app_template_filter("date_label")

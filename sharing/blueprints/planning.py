@@ -2,19 +2,19 @@
 (a row per resource on a time axis). Served on the bookings blueprint (`/bookings/planning`).
 
 It must stay quick for a thousand resources: a bounded number of queries (the resources,
-then `load_timelines`'s three), and every label, link prefix and date format made once per
-page rather than once per cell.
+as plain rows, then `load_timelines`'s), and rows written by `planning_rows.RowWriter`,
+every label, link prefix and date format made once per page rather than once per cell.
 """
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from babel.dates import format_date
 from flask import abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import Text, cast
 
+from sharing.blueprints.planning_rows import RowWriter
 from sharing.blueprints.timegrid import (
     day_headings,
     requested_day,
@@ -25,17 +25,19 @@ from sharing.blueprints.timegrid import (
 )
 from sharing.core.database import utcnow
 from sharing.core.validation import is_row_id
-from sharing.models import Resource
-from sharing.services.catalogue import KINDS, find_resources
+from sharing.models import Resource, Site
+from sharing.services.catalogue import KINDS, find_resource_rows
 from sharing.services.organisations import get_sites
-from sharing.services.timegrid import DayTimeline, axis_for, load_timelines, week_of
+from sharing.services.timegrid import Axis, axis_for, load_timelines, week_of
 
 VIEWS = ("week", "day")
-# What a row reads of its resource: loading no more makes a thousand rows cheaper.
-ROW_COLUMNS = (load_only(Resource.name, Resource.slug, Resource.kind, Resource.active,
-                         Resource.site_id, Resource.opening_hours, Resource.quantity,
-                         Resource.slot_minutes),
-               joinedload(Resource.site))
+# What a row and its timelines read of a resource and its site: plain columns, as a
+# thousand entities would cost more to build than the page to write; the opening hours as
+# their JSON text, parsed once per distinct timetable (`policy.weekly_hours`).
+ROW_COLUMNS = (Resource.id, Resource.name, Resource.slug, Resource.kind, Resource.active,
+               Resource.site_id, cast(Resource.opening_hours, Text).label("opening_hours"),
+               Resource.quantity, Resource.slot_minutes, Site.name.label("site"),
+               Site.timezone)
 COLUMN_DATE = "EEE d MMM"
 
 
@@ -54,40 +56,21 @@ def requested_view() -> str:
     return view if view in VIEWS else abort(404)
 
 
-@dataclass(slots=True)
-class Row:
-    """A resource's row, with what its cells repeat made once: plain values, read fast by
-    the template a thousand times."""
-
-    id: int
-    name: str
-    site: str  # empty when all rows are of one site
-    link: str  # the resource's page
-    cells: list[tuple[DayTimeline, str]]  # each day's timeline, and its "+" link or ""
-
-
-def planning_rows(resources: list[Resource], timelines, days: list[date]) -> list[Row]:
-    pages = {name: url_for(f"{kind.blueprint}.detail", slug="-").removesuffix("-")
-             for name, kind in KINDS.items()}
-    book = f"{url_for('bookings.new')}?resource="
-    several_sites = len({r.site_id for r in resources}) > 1  # else the page's heading says
-    rows = []
-    for r in resources:
-        cells = [timelines[r.id, day] for day in days]
-        rows.append(Row(r.id, r.name, r.site.name if several_sites else "",
-                        pages[r.kind] + r.slug,
-                        [(t, f"{book}{r.slug}&date={t.day.isoformat()}"
-                          if r.active and t.is_bookable else "") for t in cells]))
-    return rows
+def row_writer(resources: list[tuple], days: list[date], axis: Axis | None) -> RowWriter:
+    return RowWriter(
+        days=days, axis=axis, labels=span_labels(),
+        pages={name: url_for(f"{kind.blueprint}.detail", slug="-").removesuffix("-")
+               for name, kind in KINDS.items()},
+        book=f"{url_for('bookings.new')}?resource=",
+        booking_prefix=url_for("bookings.index"),
+        several_sites=len({r.site_id for r in resources}) > 1)  # else the heading says
 
 
 def page_labels(days: list[date]) -> dict:
-    """What every row repeats, made once: dates, link prefixes."""
+    """The days' names, in the headers and captions."""
     return {
         "columns": {day: format_date(day, COLUMN_DATE, locale=get_locale()) for day in days},
         "headings": day_headings(days),
-        "booking_prefix": url_for("bookings.index"),
-        "labels": span_labels(),
     }
 
 
@@ -105,17 +88,18 @@ def planning():
     filters = requested_filters(sites)
     view, chosen = requested_view(), requested_day()
     days = week_of(chosen) if view == "week" else [chosen]
-    resources = find_resources(current_user, **filters, loaded=ROW_COLUMNS)
+    resources = find_resource_rows(current_user, ROW_COLUMNS, **filters)
     timelines = load_timelines(current_user, resources, days, utcnow())
+    axis = axis_for(list(timelines.values())) if view == "day" else None
     args = {"kind": filters["kind"] or "", "site": filters["site_id"] or ""}
     links = week_links(".planning", days[0], **args) if view == "week" \
         else day_links(chosen, view="day", **args)
     return render_template(
-        "bookings/planning.html", view=view, rows=planning_rows(resources, timelines, days),
+        "bookings/planning.html", view=view,
+        rows=row_writer(resources, days, axis).rows(resources, timelines),
         days=days, sites=sites, kinds=KINDS, filters=filters, links=links,
         title=week_title(days[0] - timedelta(days=days[0].weekday())),
-        this_period=today() in days,
-        axis=axis_for(list(timelines.values())) if view == "day" else None,
+        this_period=today() in days, axis=axis,
         other_view=url_for(".planning", view="week" if view == "day" else "day",
                            date=chosen.isoformat(), **args),
         **page_labels(days))

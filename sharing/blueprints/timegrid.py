@@ -14,12 +14,13 @@ from flask import abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from sharing.blueprints.lookups import bookable_resource_or_404
 from sharing.core.database import utcnow
 from sharing.core.validation import is_in_date_range
 from sharing.models import Resource
-from sharing.services.timegrid import axis_for, clock, load_timelines, week_of
+from sharing.services.timegrid import Span, axis_for, clock, load_timelines, week_of
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 DAY_HEADING = "EEEE d MMMM"
@@ -71,10 +72,35 @@ def day_headings(days: list[date]) -> dict[date, str]:
     return {day: format_date(day, DAY_HEADING, locale=get_locale()) for day in days}
 
 
-def span_labels() -> dict[str, str]:
-    """The words a drawn span shows, translated once per page."""
-    return {"booked": _("Booked"), "pending": _("pending"), "closure": _("Closed"),
-            "external": _("Busy"), "free": _("free"), "past": _("Past day")}
+def span_labels() -> dict[str, Markup]:
+    """The words a drawn span shows, translated and escaped once per page."""
+    return {"booked": escape(_("Booked")), "pending": escape(_("pending")),
+            "closure": escape(_("Closed")), "external": escape(_("Busy")),
+            "free": escape(_("free")), "past": escape(_("Past day"))}
+
+
+def span_html(span: Span, labels: dict[str, Markup], booking_prefix: str) -> Markup:
+    return Markup(span_text(span, labels, booking_prefix))
+
+
+def span_text(span: Span, labels: dict[str, Markup], booking_prefix: str) -> str:
+    """What a drawn span says, as HTML, on every face that draws one: "09:00–10:30 Booked",
+    or the booking's title, linked, and its organisation for whoever may see them."""
+    if span.kind != "booking":
+        said = labels[span.kind]
+    elif span.is_own:
+        said = own_booking_html(span, labels, booking_prefix)
+    else:
+        said = labels["booked"]
+    if span.pending:
+        said = f"{said} <em>({labels['pending']})</em>"
+    return f"{span.period} {said}"
+
+
+def own_booking_html(span: Span, labels: dict[str, Markup], booking_prefix: str) -> str:
+    link = (f'<a href="{escape(booking_prefix)}{span.booking_id}">'
+            f'{escape(span.title or labels["booked"])}</a>')
+    return f"{link} · {escape(span.organisation)}" if span.organisation else link
 
 
 # --- links to book, made from one prefix per page -----------------------------------------

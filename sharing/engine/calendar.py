@@ -193,7 +193,7 @@ def find_closures(resource_ids: Iterable[int], start: datetime, end: datetime
                   ) -> dict[int, list[Closure]]:
     found: dict[int, list[Closure]] = defaultdict(list)
     closures = db.session.scalars(
-        select(Closure).where(Closure.resource_id.in_(list(resource_ids)),
+        select(Closure).where(among(Closure.resource_id, list(resource_ids)),
                               Closure.starts_at < end, Closure.ends_at > start)
         .order_by(Closure.starts_at))
     for closure in closures:

@@ -5,6 +5,7 @@ Opening hours are weekly ranges per weekday in the site's local time, stored as
 day means the resource can be booked at any time.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +15,7 @@ from typing import Any
 from sharing.core.validation import InvalidInput, Problem, is_whole_number
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NO_HOURS = ((),) * len(WEEKDAYS)
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 MINUTES_PER_DAY = 24 * 60
 # Bookings longer than this are refused whatever the policy: it bounds the overlap
@@ -103,10 +105,22 @@ class WeeklyHours:
         return any(a <= start_minute and end_minute <= b for a, b in self.days[weekday])
 
 
-def weekly_hours(opening_hours: dict[str, list[list[str]]] | None) -> WeeklyHours:
-    hours = opening_hours or {}
-    return parsed_hours(tuple(tuple(tuple(pair) for pair in hours.get(day, ()))
+def weekly_hours(opening_hours: dict[str, list[list[str]]] | str | None) -> WeeklyHours:
+    """The parsed hours of the stored value, or of its JSON text."""
+    if isinstance(opening_hours, str):
+        return hours_of_text(opening_hours)
+    if not opening_hours:  # most resources, open at any time: no key to build
+        return parsed_hours(NO_HOURS)
+    return parsed_hours(tuple(tuple(tuple(pair) for pair in opening_hours.get(day, ()))
                               for day in WEEKDAYS))
+
+
+@lru_cache(maxsize=4096)
+def hours_of_text(text: str) -> WeeklyHours:
+    """A page of a thousand resources may read their hours as the column's JSON text: its
+    few distinct timetables are then parsed once, and no dicts and lists are built per
+    resource for the garbage collector to go through."""
+    return weekly_hours(json.loads(text))
 
 
 @lru_cache(maxsize=4096)

@@ -7,6 +7,8 @@ What another organisation booked is busy time only: its title and organisation a
 even read unless the viewer may see them.
 """
 
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -14,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, select
 
+from sharing.core.database import among, named_rows
 from sharing.core.extensions import db
 from sharing.engine.calendar import find_closures, find_external_busy, longest_occupancy
-from sharing.engine.policy import MINUTES_PER_DAY, resource_hours
+from sharing.engine.policy import MINUTES_PER_DAY, weekly_hours
 from sharing.engine.times import Interval, at_wall_minutes, subtract, wall_minutes
 from sharing.models import HOLDING_STATUSES, Booking, Organisation, Resource, User
 from sharing.services.permissions import booking_details_clause
@@ -26,9 +29,10 @@ STEP = 15  # minutes per row (week grid) or column (planning day) of a drawn tim
 HOUR = 60
 # Drawn when nothing is open or booked earlier or later: the hours most bookings take.
 USUAL_HOURS = (8 * HOUR, 20 * HOUR)
+ALWAYS_OPEN = (((0, MINUTES_PER_DAY),),) * 7  # each day of the week, for a resource without hours
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen one costs four times as much to make
 class Span:
     """Something holding the resource that day, clipped to it: a booking (titled only for
     whoever may see its details), a closure, or the owner's external busy time."""
@@ -51,8 +55,9 @@ class Span:
         organisation's confirmed booking (a thousand resources' week holds thousands)."""
         if self.kind != "booking":
             return f"tg-{self.kind}"
-        return " ".join(name for name, on in (("own", self.is_own), ("pending", self.pending))
-                        if on)
+        if self.is_own:
+            return "own pending" if self.pending else "own"
+        return "pending" if self.pending else ""
 
     @property
     def period(self) -> str:
@@ -62,19 +67,14 @@ class Span:
 
 @dataclass(slots=True)
 class DayTimeline:
-    resource: Resource
+    resource: Resource | tuple  # a named tuple of its columns will do (`load_timelines`)
     day: date
     past: bool
     now_minutes: int  # free time starts no earlier (today), in minutes
-    opening: list[Minutes]  # the whole day for a resource bookable at any time
-    spans: list[Span] = field(default_factory=list)
-    holds: list[tuple[int, int, int]] = field(default_factory=list)  # start, end, units
+    opening: Sequence[Minutes]  # the whole day for a resource bookable at any time
+    spans: Sequence[Span] = ()  # by time
+    holds: Sequence[tuple[int, int, int]] = ()  # start, end, units
     is_closed: bool = False  # nothing bookable: no opening hours, or closed through them
-
-    def close_if_shut(self) -> None:
-        """Once every span is known: closed when closures leave no open time."""
-        closures = [(s.start, s.end) for s in self.spans if s.kind == "closure"]
-        self.is_closed = not (subtract(self.opening, closures) if closures else self.opening)
 
     @property
     def is_bookable(self) -> bool:
@@ -135,12 +135,19 @@ def clip(start: datetime, end: datetime, day: date, tz: ZoneInfo) -> Minutes | N
     return first, max(first, last)  # the hour repeated in autumn may run backwards
 
 
-def opening_week(resource: Resource) -> list[list[Minutes]]:
-    """Monday's to Sunday's open spans (the engine parses each timetable once)."""
-    hours = resource_hours(resource)
-    if hours.always_open:
-        return [[(0, MINUTES_PER_DAY)]] * 7
-    return [list(spans) for spans in hours.days]
+def opening_week(resource: Resource | tuple) -> tuple[tuple[Minutes, ...], ...]:
+    """Monday's to Sunday's open spans, shared by the resources of one timetable (the
+    engine parses each timetable once)."""
+    hours = weekly_hours(resource.opening_hours)
+    return ALWAYS_OPEN if hours.always_open else hours.days
+
+
+def is_shut(opening: Sequence[Minutes], spans: Sequence[Span]) -> bool:
+    """Nothing bookable: no opening hours, or closures through them."""
+    if not spans:
+        return not opening
+    closures = [(s.start, s.end) for s in spans if s.kind == "closure"]
+    return not (subtract(opening, closures) if closures else opening)
 
 
 def window_of(days: list[date], zones: set[ZoneInfo]) -> Interval:
@@ -150,60 +157,123 @@ def window_of(days: list[date], zones: set[ZoneInfo]) -> Interval:
 
 # --- loading --------------------------------------------------------------------------------
 
-def find_holding_bookings(user: User, resource_ids: list[int], start: datetime, end: datetime):
+def find_holding_bookings(user: User, resource_ids: list[int], start: datetime, end: datetime
+                          ) -> Iterator[tuple]:
     """Rows of the bookings holding these resources over [start, end), until their buffer
-    ends. Title and organisation come back empty where the user may not see them."""
+    ends. Title and organisation come back empty where the user may not see them.
+
+    Read one at a time from the cursor (the session's `execute` would first build them
+    all): a row then goes before the garbage collector has to look at it again, and
+    thousands of them do not make the next full collection come sooner."""
     details = booking_details_clause(user)
-    return db.session.execute(
+    return named_rows(db.session.connection().execute(
         select(Booking.id, Booking.resource_id, Booking.starts_at, Booking.ends_at,
                Booking.blocks_until, Booking.quantity, Booking.status,
                case((details, Booking.title), else_=None).label("title"),
                case((details, Organisation.name), else_=None).label("organisation"))
         .join(Booking.resource).join(Booking.organisation)
-        .where(Booking.resource_id.in_(resource_ids), Booking.status.in_(HOLDING_STATUSES),
+        .where(among(Booking.resource_id, resource_ids), Booking.status.in_(HOLDING_STATUSES),
                Booking.starts_at < end, Booking.blocks_until > start,
                Booking.starts_at >= start - longest_occupancy())
-        .order_by(Booking.starts_at, Booking.id))
+        .order_by(Booking.starts_at, Booking.id)))
 
 
-class Timelines(dict):
-    """(resource id, local day) → its DayTimeline, over consecutive days shown."""
+@dataclass
+class Holding:
+    """What holds each (resource id, local day) shown, gathered before the timelines are
+    made: most days of a large planning hold nothing, and share one empty tuple."""
 
-    def __init__(self, days: list[date]):
-        super().__init__()
-        self.first, self.last = days[0], days[-1]
+    first: date
+    last: date
+    spans: defaultdict[tuple[int, date], list[Span]] = field(
+        default_factory=lambda: defaultdict(list))
+    holds: defaultdict[tuple[int, date], list[tuple[int, int, int]]] = field(
+        default_factory=lambda: defaultdict(list))
+
+    def touched(self, tz: ZoneInfo, start: datetime, end: datetime):
+        """Each shown day that [start, end) touches, with its minutes: only the shown days
+        are looked at, however long a closure lasts."""
+        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+        first, last = local_start.date(), local_end.date()
+        if first == last:  # most bookings: their minutes without the day's bounds
+            if self.first <= first <= self.last:
+                a = local_start.hour * HOUR + local_start.minute
+                yield first, (a, max(a, local_end.hour * HOUR + local_end.minute))
+            return
+        first = max(first, self.first)
+        for offset in range((min(last, self.last) - first).days + 1):
+            day = first + timedelta(days=offset)
+            minutes = clip(start, end, day, tz)
+            if minutes:
+                yield day, minutes
+
+    def add_span(self, resource_id: int, tz: ZoneInfo, kind: str, start: datetime,
+                 end: datetime) -> None:
+        for day, (a, b) in self.touched(tz, start, end):
+            self.spans[resource_id, day].append(Span(kind, a, b))
+
+    def add_booking(self, row, tz: ZoneInfo) -> None:
+        for day, (a, b) in self.touched(tz, row.starts_at, row.blocks_until):
+            shown = (a, b) if row.blocks_until == row.ends_at else clip(  # without a buffer
+                row.starts_at, row.ends_at, day, tz)
+            self.holds[row.resource_id, day].append((a, b, row.quantity))
+            if shown is not None:  # not only its buffer
+                self.spans[row.resource_id, day].append(Span(
+                    "booking", *shown, booking_id=row.id, title=row.title,
+                    organisation=row.organisation, pending=row.status == "pending"))
 
 
-def load_timelines(user: User, resources: list[Resource], days: list[date], now: datetime
-                   ) -> dict[tuple[int, date], DayTimeline]:
-    """(resource id, local day) → its timeline, for every resource and day asked."""
+def load_timelines(user: User, resources: list[Resource] | list[tuple], days: list[date],
+                   now: datetime) -> Mapping[tuple[int, date], DayTimeline]:
+    """(resource id, local day) → its timeline, for every resource and consecutive day
+    asked. Named tuples of the resources' `id`, `timezone`, `opening_hours` (or its JSON
+    text), `quantity` and `slot_minutes` will do."""
     if not resources:
         return {}
     ids = [r.id for r in resources]
     zones = {r.id: ZoneInfo(r.timezone) for r in resources}
     start, end = window_of(days, set(zones.values()))
-    moments = {(tz, day): moment_of(day, tz, now) for tz in set(zones.values()) for day in days}
-    timelines = Timelines(days)
-    for resource in resources:
-        tz, week = zones[resource.id], opening_week(resource)
-        for day in days:
-            timelines[resource.id, day] = DayTimeline(resource, day, *moments[tz, day],
-                                                      week[day.weekday()])
+    holding = Holding(days[0], days[-1])
     for row in find_holding_bookings(user, ids, start, end):
-        add_booking(timelines, row, zones[row.resource_id])
+        holding.add_booking(row, zones[row.resource_id])
     for resource_id, closures in find_closures(ids, start, end).items():
         for closure in closures:
-            add_span(timelines, resource_id, zones[resource_id], "closure", closure.starts_at,
-                     closure.ends_at)
+            holding.add_span(resource_id, zones[resource_id], "closure", closure.starts_at,
+                             closure.ends_at)
     for resource_id, periods in find_external_busy(ids, start, end).items():
         for busy_start, busy_end in periods:
-            add_span(timelines, resource_id, zones[resource_id], "external", busy_start,
-                     busy_end)
-    for timeline in timelines.values():
-        if len(timeline.spans) > 1:
-            timeline.spans.sort(key=lambda span: (span.start, span.end))
-        timeline.close_if_shut()
-    return timelines
+            holding.add_span(resource_id, zones[resource_id], "external", busy_start, busy_end)
+    for spans in holding.spans.values():
+        spans.sort(key=lambda span: (span.start, span.end))
+    return Timelines(resources, days, zones, holding, now)
+
+
+class Timelines(Mapping):
+    """(resource id, local day) → its DayTimeline, made when read: a planning of a thousand
+    resources writes each row from its days' timelines and keeps none, so that the
+    garbage collector has seven thousand fewer objects to go through."""
+
+    def __init__(self, resources, days: list[date], zones: dict[int, ZoneInfo],
+                 holding: Holding, now: datetime):
+        self.resources = {r.id: (r, zones[r.id], opening_week(r)) for r in resources}
+        self.days, self.holding = days, holding
+        self.moments = {(tz, day): moment_of(day, tz, now)
+                        for tz in set(zones.values()) for day in days}
+
+    def __getitem__(self, key: tuple[int, date]) -> DayTimeline:
+        resource_id, day = key
+        resource, tz, week = self.resources[resource_id]
+        if not self.days[0] <= day <= self.days[-1]:
+            raise KeyError(key)
+        opening, spans = week[day.weekday()], self.holding.spans.get(key, ())
+        return DayTimeline(resource, day, *self.moments[tz, day], opening, spans,
+                           self.holding.holds.get(key, ()), is_shut(opening, spans))
+
+    def __iter__(self):
+        return ((resource_id, day) for resource_id in self.resources for day in self.days)
+
+    def __len__(self) -> int:
+        return len(self.resources) * len(self.days)
 
 
 def moment_of(day: date, tz: ZoneInfo, now: datetime) -> tuple[bool, int]:
@@ -212,37 +282,9 @@ def moment_of(day: date, tz: ZoneInfo, now: datetime) -> tuple[bool, int]:
     return day_end <= now, clip(day_start, now, day, tz)[1] if day_start < now else 0
 
 
-def touched(timelines, resource_id: int, tz: ZoneInfo, start: datetime, end: datetime):
-    """Each shown timeline of the resource that [start, end) touches, with its minutes:
-    only the shown days are looked at, however long a closure lasts."""
-    first = max(start.astimezone(tz).date(), timelines.first)
-    for offset in range((min(end.astimezone(tz).date(), timelines.last) - first).days + 1):
-        timeline = timelines.get((resource_id, first + timedelta(days=offset)))
-        minutes = timeline and clip(start, end, timeline.day, tz)
-        if minutes:
-            yield timeline, minutes
-
-
-def add_span(timelines, resource_id: int, tz: ZoneInfo, kind: str, start: datetime,
-             end: datetime) -> None:
-    for timeline, (a, b) in touched(timelines, resource_id, tz, start, end):
-        timeline.spans.append(Span(kind, a, b))
-
-
-def add_booking(timelines, row, tz: ZoneInfo) -> None:
-    for timeline, (a, b) in touched(timelines, row.resource_id, tz, row.starts_at,
-                                    row.blocks_until):
-        shown = (a, b) if row.blocks_until == row.ends_at else clip(  # without a buffer
-            row.starts_at, row.ends_at, timeline.day, tz)
-        timeline.holds.append((a, b, row.quantity))
-        if shown is not None:  # not only its buffer
-            timeline.spans.append(Span("booking", *shown, booking_id=row.id, title=row.title,
-                                       organisation=row.organisation,
-                                       pending=row.status == "pending"))
-
-
 # --- drawing --------------------------------------------------------------------------------
 
+@lru_cache(maxsize=2048)  # a day has 1,441 of them, and a planning thousands of spans
 def clock(minutes: int) -> str:
     return f"{minutes // HOUR:02d}:{minutes % HOUR:02d}"
 
