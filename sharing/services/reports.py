@@ -23,7 +23,17 @@ from typing import Annotated, Any
 
 from flask_babel import gettext as _
 from pydantic import ConfigDict
-from sqlalchemy import case, func, literal, literal_column, null, select, union_all
+from sqlalchemy import (
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.engine import Row
 
 from sharing.core.contracts import Contract, checked, choice, refuse, row_id, validate
@@ -228,36 +238,10 @@ def start_month(months: list[Month]):
                   for m in months[:-1]], else_=months[-1].index)
 
 
-@dataclass(frozen=True)
-class Grouped:
-    """What the whole bookings are grouped from: their columns and sums, and conditions."""
-
-    resource_id: Any
-    organisation_id: Any
-    quantity: Any
-    month: Any
-    seconds: Any
-    bookings: Any
-    where: list
-
-
-def whole_bookings(scope: Scope) -> Grouped:
-    """The confirmed bookings starting in the period, to be grouped twice. SQLite reads
-    each one through the start-time index, then the table, which costs more than what is
-    done with it: it reads them once, grouped by resource, organisation, units and month,
-    and both groupings are made from those groups. PostgreSQL reads a table fast and hashes
-    groups fast, but materialising the groups costs more: it groups the bookings twice."""
-    month = start_month(scope.months).label("start_month")
-    seconds = summed_seconds(Booking.starts_at, Booking.ends_at)
-    if is_postgresql():
-        return Grouped(Booking.resource_id, Booking.organisation_id, Booking.quantity, month,
-                       seconds, func.count(), scope.starting_in_period())
-    keys = (Booking.resource_id, Booking.organisation_id, Booking.quantity, month)
-    groups = select(*keys, seconds.label("seconds"), func.count().label("bookings")) \
-        .where(*scope.starting_in_period()).group_by(*keys).cte("whole")
-    return Grouped(groups.c.resource_id, groups.c.organisation_id, groups.c.quantity,
-                   groups.c.start_month, func.sum(groups.c.seconds),
-                   func.sum(groups.c.bookings), [])
+# The planner estimates the (month, shared) groups from the distinct start times, tens of
+# thousands, when there are at most two per month: with the default work_mem it would sort
+# the period's bookings instead of hashing both groupings in one pass.
+GROUPING_WORK_MEM = "32MB"
 
 
 def whole_rows(scope: Scope):
@@ -265,14 +249,39 @@ def whole_rows(scope: Scope):
     resource and organisation, then (-, -, -, month, shared, seconds, -) for each month it
     starts in and whether the organisation owns the resource: the bookings counted whole
     (units are a key, so that no length is computed twice)."""
-    whole = whole_bookings(scope)
-    pair = (whole.resource_id, whole.organisation_id, whole.quantity)
-    shared = (whole.organisation_id != Resource.owner_organisation_id).label("shared")
-    by_pair = select(*pair, null(), null(), whole.seconds, whole.bookings) \
-        .where(*whole.where).group_by(*pair)
-    by_month = select(null(), null(), null(), whole.month, shared, whole.seconds, null()) \
-        .join(Resource, Resource.id == whole.resource_id).where(*whole.where) \
-        .group_by(whole.month, shared)
+    pair = (Booking.resource_id, Booking.organisation_id, Booking.quantity)
+    month = start_month(scope.months).label("start_month")
+    seconds = summed_seconds(Booking.starts_at, Booking.ends_at)
+    if is_postgresql():
+        return grouped_twice(scope, pair, month, seconds)
+    return grouped_from_groups(scope, pair, month, seconds)
+
+
+def grouped_twice(scope: Scope, pair: tuple, month, seconds):
+    """PostgreSQL hashes both groupings in one pass over the bookings (grouping sets)."""
+    shared = (Booking.organisation_id != Resource.owner_organisation_id).label("shared")
+    db.session.execute(text(f"SET LOCAL work_mem = '{GROUPING_WORK_MEM}'"))
+    statement = select(*pair, month, shared, seconds, func.count()) \
+        .join(Resource, Resource.id == Booking.resource_id) \
+        .where(*scope.starting_in_period()) \
+        .group_by(func.grouping_sets(tuple_(*pair), tuple_(month, shared)))
+    return db.session.execute(statement).all()
+
+
+def grouped_from_groups(scope: Scope, pair: tuple, month, seconds):
+    """SQLite reads each booking through the start-time index, then the table, which costs
+    more than what is done with it: it reads them once, grouped by resource, organisation,
+    units and month, and both groupings are made from those groups."""
+    groups = select(*pair, month, seconds.label("seconds"), func.count().label("bookings")) \
+        .where(*scope.starting_in_period()).group_by(*pair, month).cte("whole")
+    grouped = (groups.c.resource_id, groups.c.organisation_id, groups.c.quantity)
+    shared = (groups.c.organisation_id != Resource.owner_organisation_id).label("shared")
+    total = func.sum(groups.c.seconds)
+    by_pair = select(*grouped, null(), null(), total, func.sum(groups.c.bookings)) \
+        .group_by(*grouped)
+    by_month = select(null(), null(), null(), groups.c.start_month, shared, total, null()) \
+        .join(Resource, Resource.id == groups.c.resource_id) \
+        .group_by(groups.c.start_month, shared)
     return db.session.execute(union_all(by_pair, by_month)).all()
 
 
