@@ -95,6 +95,19 @@ def test_filters_narrow_the_report(pole):
     assert report["totals"]["hours"] == 3
 
 
+def test_credits_follow_the_filters(pole):
+    """What the booking organisation paid for the room's booking: not what its owner got."""
+    scene, _, admin, _ = pole
+
+    def credits(**filters) -> float:
+        report = impact_report(admin, read_query({**MARCH, **filters}))
+        return report["totals"]["credits_circulated"]
+
+    assert (credits(kind="room"), credits(kind="expertise")) == (2.0, 0)
+    assert (credits(organisation=str(scene.booker.id)),
+            credits(organisation=str(scene.owner.id))) == (2.0, 0)
+
+
 def test_a_member_sees_only_its_organisation(pole):
     scene, _, _, _ = pole
     report = impact_report(scene.member, read_query(MARCH))

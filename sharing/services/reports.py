@@ -322,13 +322,18 @@ def cancellation_rows(scope: Scope):
 
 
 def credit_rows(scope: Scope):
-    """Credits each booking organisation paid (net of refunds) within the period."""
-    statement = select(Booking.organisation_id, func.sum(-CreditEntry.amount_cents)) \
-        .select_from(CreditEntry).join(Booking, Booking.id == CreditEntry.booking_id).where(
-        CreditEntry.organisation_id == Booking.organisation_id,
-        CreditEntry.at >= scope.months[0].start, CreditEntry.at < scope.months[-1].end,
-        *scope.conditions())
-    return db.session.execute(statement.group_by(Booking.organisation_id)).all()
+    """Credits each booking organisation paid (net of refunds) within the period: the
+    entries name the booking's organisation, so bookings are read only to keep those of
+    some resources."""
+    statement = select(CreditEntry.organisation_id, func.sum(-CreditEntry.amount_cents)).where(
+        CreditEntry.organisation_id == CreditEntry.booking_organisation_id,
+        CreditEntry.at >= scope.months[0].start, CreditEntry.at < scope.months[-1].end)
+    if scope.organisation_id is not None:
+        statement = statement.where(CreditEntry.organisation_id == scope.organisation_id)
+    if scope.resource_ids is not None:
+        statement = statement.join(Booking, Booking.id == CreditEntry.booking_id) \
+            .where(Booking.resource_id.in_(scope.resource_ids))
+    return db.session.execute(statement.group_by(CreditEntry.organisation_id)).all()
 
 
 # --- open hours ------------------------------------------------------------------------------
