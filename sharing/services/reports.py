@@ -24,7 +24,10 @@ from typing import Annotated, Any
 from flask_babel import gettext as _
 from pydantic import ConfigDict
 from sqlalchemy import (
+    Integer,
+    and_,
     case,
+    column,
     func,
     literal,
     literal_column,
@@ -33,6 +36,7 @@ from sqlalchemy import (
     text,
     tuple_,
     union_all,
+    values,
 )
 from sqlalchemy.engine import Row
 
@@ -211,10 +215,10 @@ def resources_named(query: ReportQuery) -> list[NamedResource]:
     statement = select(Resource.id, Resource.name, Resource.kind,
                        Resource.owner_organisation_id, Resource.quantity,
                        Resource.opening_hours, Site.timezone).join(Site)
-    for wanted, column in ((query.site, Resource.site_id), (query.kind, Resource.kind),
-                           (query.resource, Resource.id)):
+    for wanted, attribute in ((query.site, Resource.site_id), (query.kind, Resource.kind),
+                              (query.resource, Resource.id)):
         if wanted is not None:
-            statement = statement.where(column == wanted)
+            statement = statement.where(attribute == wanted)
     return list(db.session.execute(statement.order_by(Resource.name, Resource.id)))
 
 
@@ -290,15 +294,17 @@ def crossing_rows(scope: Scope):
     start, the period's end) of the confirmed bookings started before it and running past
     it. Each boundary reads only the short range of the start-time index of bookings that
     can still be running then."""
-    lookback, parts = longest_occupancy(), []
+    lookback = longest_occupancy()
+    edges = values(column("boundary", Integer), column("at", UTCDateTime),
+                   column("earliest", UTCDateTime)).data(
+        [(index, at, at - lookback) for index, at in enumerate(scope.boundaries)]).cte("edges")
     keys = (Booking.resource_id, Booking.organisation_id, Booking.quantity)
-    for index, boundary in enumerate(scope.boundaries):
-        parts.append(select(literal(index).label("boundary"), *keys, summed_seconds(
-            literal(boundary, UTCDateTime), Booking.ends_at).label("seconds")).where(
-            Booking.status == "confirmed", Booking.starts_at >= boundary - lookback,
-            Booking.starts_at < boundary, Booking.ends_at > boundary, *scope.conditions()
-        ).group_by(*keys))
-    return db.session.execute(union_all(*parts)).all()
+    statement = select(edges.c.boundary, *keys, summed_seconds(edges.c.at, Booking.ends_at)) \
+        .join(Booking, and_(Booking.starts_at >= edges.c.earliest,
+                            Booking.starts_at < edges.c.at, Booking.ends_at > edges.c.at)) \
+        .where(Booking.status == "confirmed", *scope.conditions()) \
+        .group_by(edges.c.boundary, *keys)
+    return db.session.execute(statement).all()
 
 
 def late_cancellation():
