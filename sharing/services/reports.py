@@ -24,19 +24,17 @@ from typing import Annotated, Any
 from flask_babel import gettext as _
 from pydantic import ConfigDict
 from sqlalchemy import (
-    Integer,
     and_,
     case,
-    column,
     func,
     literal,
     literal_column,
     null,
+    or_,
     select,
     text,
     tuple_,
     union_all,
-    values,
 )
 from sqlalchemy.engine import Row
 
@@ -289,22 +287,21 @@ def grouped_from_groups(scope: Scope, pair: tuple, month, seconds):
     return db.session.execute(union_all(by_pair, by_month)).all()
 
 
-def crossing_rows(scope: Scope):
-    """(boundary, resource, organisation, units) → seconds after each boundary (a month's
-    start, the period's end) of the confirmed bookings started before it and running past
+def crossing_rows(scope: Scope) -> list[tuple]:
+    """(boundary, resource, organisation, units, seconds after it) for each confirmed
+    booking started before a boundary (a month's start, the period's end) and running past
     it. Each boundary reads only the short range of the start-time index of bookings that
-    can still be running then."""
-    lookback = longest_occupancy()
-    edges = values(column("boundary", Integer), column("at", UTCDateTime),
-                   column("earliest", UTCDateTime)).data(
-        [(index, at, at - lookback) for index, at in enumerate(scope.boundaries)]).cte("edges")
-    keys = (Booking.resource_id, Booking.organisation_id, Booking.quantity)
-    statement = select(edges.c.boundary, *keys, summed_seconds(edges.c.at, Booking.ends_at)) \
-        .join(Booking, and_(Booking.starts_at >= edges.c.earliest,
-                            Booking.starts_at < edges.c.at, Booking.ends_at > edges.c.at)) \
-        .where(Booking.status == "confirmed", *scope.conditions()) \
-        .group_by(edges.c.boundary, *keys)
-    return db.session.execute(statement).all()
+    can still be running then; the few rows found are clipped here."""
+    lookback, boundaries = longest_occupancy(), scope.boundaries
+    # the status in each range, or SQLite reads every confirmed booking's index entry
+    crossing = or_(*[and_(Booking.status == "confirmed", Booking.starts_at >= at - lookback,
+                          Booking.starts_at < at, Booking.ends_at > at) for at in boundaries])
+    rows = db.session.execute(select(
+        Booking.resource_id, Booking.organisation_id, Booking.quantity, Booking.starts_at,
+        Booking.ends_at).where(crossing, *scope.conditions()))
+    return [(index, resource_id, org_id, units, (ends_at - at).total_seconds())
+            for resource_id, org_id, units, starts_at, ends_at in rows
+            for index, at in enumerate(boundaries) if at - lookback <= starts_at < at < ends_at]
 
 
 def late_cancellation():
