@@ -15,10 +15,12 @@ indicator. The coordinator sees the whole pole; a member, only its organisation'
 """
 
 import json
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Annotated, Any
 
 from flask_babel import gettext as _
@@ -45,7 +47,7 @@ from sharing.core.validation import EARLIEST_DATE, LATEST_DATE, InvalidInput
 from sharing.engine.calendar import longest_occupancy
 from sharing.engine.contracts import NotAllowed
 from sharing.engine.policy import WEEKDAYS, has_opening_hours
-from sharing.engine.times import at_wall_minutes, open_intervals, subtract, zone
+from sharing.engine.times import at_wall_minutes, merge, open_intervals, zone
 from sharing.models import (
     RESOURCE_KINDS,
     Booking,
@@ -344,10 +346,7 @@ def credit_rows(scope: Scope):
 def open_seconds(resources: list[NamedResource], query: ReportQuery) -> dict[int, float]:
     """Seconds each resource is open in the period: its weekly hours (or the default)
     on its site's clock, minus its closures. One computation per distinct week."""
-    closures = defaultdict(list)
-    for closure in db.session.scalars(select(Closure).where(
-            Closure.resource_id.in_([r.id for r in resources]))):
-        closures[closure.resource_id].append((closure.starts_at, closure.ends_at))
+    closures = closures_of(resources, query)
     by_pattern: dict[tuple[str, str], list] = {}
     result = {}
     for resource in resources:
@@ -357,22 +356,58 @@ def open_seconds(resources: list[NamedResource], query: ReportQuery) -> dict[int
         if key not in by_pattern:
             by_pattern[key] = open_spans(hours, resource.timezone, query)
         spans, seconds = by_pattern[key]
-        result[resource.id] = seconds_in(subtract(spans, closures[resource.id])) \
-            if closures[resource.id] else seconds
+        holes = closures.get(resource.id)
+        result[resource.id] = seconds - seconds_closed(spans, holes) if holes else seconds
     return result
 
 
-def open_spans(hours: dict, tz_name: str, query: ReportQuery) -> tuple[list, float]:
-    """A week pattern's open spans in the period, on a clock, and their length."""
+def period_on(tz_name: str, query: ReportQuery) -> tuple[datetime, datetime]:
+    """The period from midnight to midnight on a clock, in UTC."""
     tz = zone(tz_name)
-    start = at_wall_minutes(query.start, 0, tz)
-    end = at_wall_minutes(query.end + timedelta(days=1), 0, tz)
-    spans = [(max(a, start), min(b, end)) for a, b in open_intervals(hours, tz, start, end)]
+    return at_wall_minutes(query.start, 0, tz), at_wall_minutes(query.end + timedelta(days=1),
+                                                                  0, tz)
+
+
+def closures_of(resources: list[NamedResource], query: ReportQuery) -> dict[int, list]:
+    """The resources' closures touching the period, merged: found by their dates rather than
+    by a list of hundreds of resources."""
+    periods = [period_on(tz_name, query) for tz_name in {r.timezone for r in resources}]
+    if not periods:
+        return {}
+    named, closures = {r.id for r in resources}, defaultdict(list)
+    for resource_id, start, end in db.session.execute(
+            select(Closure.resource_id, Closure.starts_at, Closure.ends_at).where(
+                Closure.starts_at < max(e for _s, e in periods),
+                Closure.ends_at > min(s for s, _e in periods))):
+        if resource_id in named:
+            closures[resource_id].append((start, end))
+    return {resource_id: merge(holes) for resource_id, holes in closures.items()}
+
+
+def open_spans(hours: dict, tz_name: str, query: ReportQuery) -> tuple[list, float]:
+    """A week pattern's open spans in the period, on a clock (sorted, apart), and their
+    length."""
+    start, end = period_on(tz_name, query)
+    spans = [(max(a, start), min(b, end))
+             for a, b in open_intervals(hours, zone(tz_name), start, end)]
     return spans, seconds_in(spans)
 
 
 def seconds_in(spans) -> float:
     return sum((b - a).total_seconds() for a, b in spans)
+
+
+def seconds_closed(spans: list, holes: list) -> float:
+    """Seconds of the open spans inside the holes (both sorted and apart): only the spans
+    around each hole are read."""
+    closed = 0.0
+    for hole_start, hole_end in holes:
+        index = bisect_right(spans, hole_start, key=itemgetter(1))
+        while index < len(spans) and spans[index][0] < hole_end:
+            start, end = spans[index]
+            closed += (min(end, hole_end) - max(start, hole_start)).total_seconds()
+            index += 1
+    return closed
 
 
 # --- the report ------------------------------------------------------------------------------
