@@ -14,7 +14,6 @@ those booked by another organisation than the resource's owner: the core "mutual
 indicator. The coordinator sees the whole pole; a member, only its organisation's part.
 """
 
-import json
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -369,7 +368,8 @@ def open_seconds(resources: list[NamedResource], query: ReportQuery) -> dict[int
     for resource in resources:
         hours = resource.opening_hours if has_opening_hours(resource.opening_hours) \
             else DEFAULT_OPENING_HOURS
-        key = (json.dumps(hours, sort_keys=True), resource.timezone)
+        # the same hours written in another order are only computed twice
+        key = (repr(hours), resource.timezone)
         if key not in by_pattern:
             by_pattern[key] = open_spans(hours, resource.timezone, query)
         spans, seconds = by_pattern[key]
