@@ -38,6 +38,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 
 from sharing.core.contracts import Contract, checked, choice, refuse, row_id, validate
@@ -244,8 +245,11 @@ def start_month(months: list[Month]):
     """SQL: the index of the month a booking starts in."""
     if len(months) == 1:
         return literal(0)
-    return case(*[(Booking.starts_at < literal(m.end, UTCDateTime), m.index)
-                  for m in months[:-1]], else_=months[-1].index)
+    ends = [literal(m.end, UTCDateTime) for m in months[:-1]]
+    if is_postgresql():  # a binary search of the months' ends, not one test after another
+        return func.width_bucket(Booking.starts_at, postgresql.array(ends))
+    return case(*[(Booking.starts_at < end, index) for index, end in enumerate(ends)],
+                else_=len(ends))
 
 
 # For the report's transaction on PostgreSQL. Its statements are planned for their period
