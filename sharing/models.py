@@ -618,6 +618,7 @@ class CreditEntry(db.Model):
 
 @event.listens_for(CreditEntry, "before_insert")
 def copy_booking_organisation(_mapper, connection, entry: CreditEntry) -> None:
+    """A booking's entries name its organisation, whoever writes them."""
     if entry.booking_id is not None and entry.booking_organisation_id is None:
         entry.booking_organisation_id = connection.scalar(
             select(Booking.organisation_id).where(Booking.id == entry.booking_id))
