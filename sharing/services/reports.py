@@ -207,6 +207,12 @@ class Scope:
         return conditions
 
 
+def core_rows(statement) -> list[Row]:
+    """The rows of a statement of plain columns, without the ORM's work on each one (a
+    report reads thousands)."""
+    return db.session.connection().execute(statement).all()
+
+
 # What a report reads of a resource: rows, lighter than the mapped objects.
 NamedResource = Row[tuple[int, str, str, int, int, dict, str]]
 
@@ -220,7 +226,7 @@ def resources_named(query: ReportQuery) -> list[NamedResource]:
                               (query.resource, Resource.id)):
         if wanted is not None:
             statement = statement.where(attribute == wanted)
-    return list(db.session.execute(statement.order_by(Resource.name, Resource.id)))
+    return core_rows(statement.order_by(Resource.name, Resource.id))
 
 
 def scopes_of(query: ReportQuery, organisation_id: int | None,
@@ -233,12 +239,6 @@ def scopes_of(query: ReportQuery, organisation_id: int | None,
         select(func.count()).select_from(Resource))
     return [Scope(months_of(query, tz_name), None if every else ids, organisation_id)
             for tz_name, ids in sorted(by_zone.items())]
-
-
-def core_rows(statement) -> list[Row]:
-    """The rows of a statement of plain columns, without the ORM's work on each one (a
-    report reads thousands)."""
-    return db.session.connection().execute(statement).all()
 
 
 def start_month(months: list[Month]):
@@ -314,16 +314,18 @@ def crossing_rows(scope: Scope) -> list[tuple]:
     booking started before a boundary (a month's start, the period's end) and running past
     it. Each boundary reads only the short range of the start-time index of bookings that
     can still be running then; the few rows found are clipped here."""
-    lookback, boundaries = longest_occupancy(), scope.boundaries
+    lookback = longest_occupancy()
+    edges = [(index, at - lookback, at) for index, at in enumerate(scope.boundaries)]
     # the status in each range, or SQLite reads every confirmed booking's index entry
-    crossing = or_(*[and_(Booking.status == "confirmed", Booking.starts_at >= at - lookback,
-                          Booking.starts_at < at, Booking.ends_at > at) for at in boundaries])
-    rows = db.session.execute(select(
+    crossing = or_(*[and_(Booking.status == "confirmed", Booking.starts_at >= earliest,
+                          Booking.starts_at < at, Booking.ends_at > at)
+                     for _index, earliest, at in edges])
+    rows = core_rows(select(
         Booking.resource_id, Booking.organisation_id, Booking.quantity, Booking.starts_at,
         Booking.ends_at).where(crossing, *scope.conditions()))
     return [(index, resource_id, org_id, units, (ends_at - at).total_seconds())
             for resource_id, org_id, units, starts_at, ends_at in rows
-            for index, at in enumerate(boundaries) if at - lookback <= starts_at < at < ends_at]
+            for index, earliest, at in edges if earliest <= starts_at < at < ends_at]
 
 
 def late_cancellation():
