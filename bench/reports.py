@@ -98,10 +98,10 @@ def booking_row(resources, orgs, user, rng: random.Random) -> dict:
 
 
 def charge(booking, owner_id: int) -> list[dict]:
-    return [{"organisation_id": booking.organisation_id, "amount_cents": -300,
-             "reason": "charge", "booking_id": booking.id, "memo": "", "at": booking.starts_at},
-            {"organisation_id": owner_id, "amount_cents": 300, "reason": "charge",
-             "booking_id": booking.id, "memo": "", "at": booking.starts_at}]
+    entry = {"reason": "charge", "booking_id": booking.id, "memo": "", "at": booking.starts_at,
+             "booking_organisation_id": booking.organisation_id}
+    return [{**entry, "organisation_id": booking.organisation_id, "amount_cents": -300},
+            {**entry, "organisation_id": owner_id, "amount_cents": 300}]
 
 
 def median_seconds(run, repeat: int) -> float:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    select,
     text,
     update,
 )
@@ -604,12 +605,23 @@ class CreditEntry(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reason: Mapped[str] = mapped_column(String(16))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
+    # the booking's organisation, which pays (and never changes): a report sums what each
+    # organisation paid without reading the bookings
+    booking_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     memo: Mapped[str] = mapped_column(String(300), default="")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    organisation: Mapped[Organisation] = relationship()
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
     booking: Mapped[Booking | None] = relationship()
     author: Mapped[User | None] = relationship()
+
+
+@event.listens_for(CreditEntry, "before_insert")
+def copy_booking_organisation(_mapper, connection, entry: CreditEntry) -> None:
+    """A booking's entries name its organisation, whoever writes them."""
+    if entry.booking_id is not None and entry.booking_organisation_id is None:
+        entry.booking_organisation_id = connection.scalar(
+            select(Booking.organisation_id).where(Booking.id == entry.booking_id))
 
 
 APPEND_ONLY_SQLITE = [

@@ -3,16 +3,18 @@ models declare, on SQLite and on PostgreSQL, and take it back down to nothing.""
 
 import logging
 import warnings
+from datetime import UTC, datetime, timedelta
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import make_app
-from sqlalchemy import inspect, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, inspect, select, text, update
+from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from sharing.core.extensions import db
+from sharing.models import Booking, CreditEntry, Organisation, Resource, Site, User
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +88,52 @@ def test_upgrade_an_empty_sqlite_file(tmp_path):
 @pytest.mark.postgresql
 def test_upgrade_an_empty_postgresql_database(postgres, tmp_path):
     assert_migrations_build_the_models(postgres.create(), tmp_path / "instance")
+
+
+def assert_credit_entries_get_the_booking_organisation(database_url: str, instance_path) -> None:
+    """Entries written before the column name their booking's organisation after it, and
+    the ledger refuses updates again, and after a downgrade too."""
+    app = make_app(database_url, instance_path)
+    with app.app_context():
+        flask_migrate.upgrade(revision="4b8e1f6c2a90")
+        payer, owner = Organisation(slug="payer", name="Payer"), Organisation(slug="o", name="O")
+        user = User(email="m@example.org", display_name="M")
+        resource = Resource(kind="room", name="Salle", slug="salle", owner=owner,
+                            site=Site(name="Site"))
+        start = datetime(2027, 3, 1, 9, tzinfo=UTC)
+        booking = Booking(resource=resource, organisation=payer, user=user, starts_at=start,
+                          ends_at=start + timedelta(hours=1),
+                          blocks_until=start + timedelta(hours=1))
+        db.session.add(booking)
+        db.session.flush()
+        # the model's before_insert event names the column, which does not exist yet
+        db.session.execute(insert(CreditEntry.__table__), [
+            {"organisation_id": org.id, "amount_cents": cents, "reason": "charge",
+             "booking_id": booking.id, "memo": "", "at": start}
+            for org, cents in ((payer, -300), (owner, 300))])
+        db.session.commit()
+        flask_migrate.upgrade()
+        named = db.session.execute(select(CreditEntry.organisation_id,
+                                          CreditEntry.booking_organisation_id)).all()
+        assert sorted(named) == sorted([(payer.id, payer.id), (owner.id, payer.id)])
+        assert_ledger_refuses_updates()
+        flask_migrate.downgrade(revision="4b8e1f6c2a90")
+        assert_ledger_refuses_updates()
+        db.engine.dispose()
+
+
+def assert_ledger_refuses_updates() -> None:
+    with pytest.raises(DatabaseError):
+        db.session.execute(update(CreditEntry.__table__).values(amount_cents=1))
+    db.session.rollback()
+
+
+def test_credit_entries_get_the_booking_organisation_on_sqlite(tmp_path):
+    assert_credit_entries_get_the_booking_organisation(
+        f"sqlite:///{tmp_path / 'ledger.sqlite3'}", tmp_path / "instance")
+
+
+@pytest.mark.postgresql
+def test_credit_entries_get_the_booking_organisation_on_postgresql(postgres, tmp_path):
+    assert_credit_entries_get_the_booking_organisation(postgres.create(),
+                                                       tmp_path / "instance")

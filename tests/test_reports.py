@@ -12,7 +12,7 @@ from engine_helpers import at
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.engine import NotAllowed
-from sharing.models import CreditEntry
+from sharing.models import Closure, CreditEntry
 from sharing.services.reports import impact_report, read_query
 
 MARCH = {"start": "2027-03-01", "end": "2027-03-31"}
@@ -80,6 +80,27 @@ def test_the_coordinator_sees_the_whole_pole(pole):
     assert report["by_month"] == [{"month": "2027-03", "hours": 10, "cross_org_hours": 5}]
 
 
+def test_closures_take_their_hours_off_the_open_time(pole):
+    """The room (08:00-20:00 on weekdays) is closed from before the period to Monday 1st
+    included (12 h), and from Wednesday 3rd at noon to Thursday 4th included (8 + 12 h),
+    an hour of which is closed twice; the expert's closure is in April."""
+    scene, expert, admin, _ = pole
+    db.session.add_all([
+        Closure(resource_id=scene.room.id, starts_at=at("2027-02-25 00:00"),
+                ends_at=at("2027-03-02 00:00")),
+        Closure(resource_id=scene.room.id, starts_at=at("2027-03-03 12:00"),
+                ends_at=at("2027-03-05 00:00")),
+        Closure(resource_id=scene.room.id, starts_at=at("2027-03-04 10:00"),
+                ends_at=at("2027-03-04 11:00")),
+        Closure(resource_id=expert.id, starts_at=at("2027-04-01 00:00"),
+                ends_at=at("2027-04-02 00:00"))])
+    db.session.commit()
+    report = impact_report(admin, read_query(MARCH))
+    open_hours = {line["id"]: line["open_hours"] for line in report["by_resource"]}
+    assert open_hours == {scene.room.id: 276 - 32, expert.id: 184}
+    assert report["totals"]["occupancy"] == round(10 / (460 - 32), 4)
+
+
 def test_months_split_a_booking_at_local_midnight(pole):
     _, _, admin, _ = pole
     report = impact_report(admin, read_query({"start": "2027-02-01", "end": "2027-04-30"}))
@@ -93,6 +114,19 @@ def test_filters_narrow_the_report(pole):
     assert report["totals"]["hours"] == 3 and len(report["by_resource"]) == 1
     report = impact_report(admin, read_query({**MARCH, "resource": str(expert.id)}))
     assert report["totals"]["hours"] == 3
+
+
+def test_credits_follow_the_filters(pole):
+    """What the booking organisation paid for the room's booking: not what its owner got."""
+    scene, _, admin, _ = pole
+
+    def credits(**filters) -> float:
+        report = impact_report(admin, read_query({**MARCH, **filters}))
+        return report["totals"]["credits_circulated"]
+
+    assert (credits(kind="room"), credits(kind="expertise")) == (2.0, 0)
+    assert (credits(organisation=str(scene.booker.id)),
+            credits(organisation=str(scene.owner.id))) == (2.0, 0)
 
 
 def test_a_member_sees_only_its_organisation(pole):

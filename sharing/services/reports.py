@@ -14,16 +14,31 @@ those booked by another organisation than the resource's owner: the core "mutual
 indicator. The coordinator sees the whole pole; a member, only its organisation's part.
 """
 
-import json
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Annotated, Any
 
 from flask_babel import gettext as _
 from pydantic import ConfigDict
-from sqlalchemy import case, func, literal, literal_column, null, select, union_all
+from sqlalchemy import (
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 
 from sharing.core.contracts import Contract, checked, choice, refuse, row_id, validate
@@ -33,7 +48,7 @@ from sharing.core.validation import EARLIEST_DATE, LATEST_DATE, InvalidInput
 from sharing.engine.calendar import longest_occupancy
 from sharing.engine.contracts import NotAllowed
 from sharing.engine.policy import WEEKDAYS, has_opening_hours
-from sharing.engine.times import at_wall_minutes, open_intervals, subtract, zone
+from sharing.engine.times import at_wall_minutes, merge, open_intervals, zone
 from sharing.models import (
     RESOURCE_KINDS,
     Booking,
@@ -192,6 +207,12 @@ class Scope:
         return conditions
 
 
+def core_rows(statement) -> list[Row]:
+    """The rows of a statement of plain columns, without the ORM's work on each one (a
+    report reads thousands)."""
+    return db.session.connection().execute(statement).all()
+
+
 # What a report reads of a resource: rows, lighter than the mapped objects.
 NamedResource = Row[tuple[int, str, str, int, int, dict, str]]
 
@@ -201,11 +222,11 @@ def resources_named(query: ReportQuery) -> list[NamedResource]:
     statement = select(Resource.id, Resource.name, Resource.kind,
                        Resource.owner_organisation_id, Resource.quantity,
                        Resource.opening_hours, Site.timezone).join(Site)
-    for wanted, column in ((query.site, Resource.site_id), (query.kind, Resource.kind),
-                           (query.resource, Resource.id)):
+    for wanted, attribute in ((query.site, Resource.site_id), (query.kind, Resource.kind),
+                              (query.resource, Resource.id)):
         if wanted is not None:
-            statement = statement.where(column == wanted)
-    return list(db.session.execute(statement.order_by(Resource.name, Resource.id)))
+            statement = statement.where(attribute == wanted)
+    return core_rows(statement.order_by(Resource.name, Resource.id))
 
 
 def scopes_of(query: ReportQuery, organisation_id: int | None,
@@ -224,40 +245,26 @@ def start_month(months: list[Month]):
     """SQL: the index of the month a booking starts in."""
     if len(months) == 1:
         return literal(0)
-    return case(*[(Booking.starts_at < literal(m.end, UTCDateTime), m.index)
-                  for m in months[:-1]], else_=months[-1].index)
+    ends = [literal(m.end, UTCDateTime) for m in months[:-1]]
+    if is_postgresql():  # a binary search of the months' ends, not one test after another
+        return func.width_bucket(Booking.starts_at, postgresql.array(ends))
+    return case(*[(Booking.starts_at < end, index) for index, end in enumerate(ends)],
+                else_=len(ends))
 
 
-@dataclass(frozen=True)
-class Grouped:
-    """What the whole bookings are grouped from: their columns and sums, and conditions."""
-
-    resource_id: Any
-    organisation_id: Any
-    quantity: Any
-    month: Any
-    seconds: Any
-    bookings: Any
-    where: list
+# For the report's transaction on PostgreSQL. Its statements are planned for their period
+# each time: after five runs on a connection the server would settle on a generic plan that
+# expects a few bookings and reads a year's through the index. And the planner estimates
+# the (month, shared) groups from the distinct start times, tens of thousands, when there
+# are at most two a month: with the default work_mem it would sort the period's bookings
+# instead of hashing both groupings in one pass.
+REPORT_SETTINGS = {"plan_cache_mode": "force_custom_plan", "work_mem": "32MB"}
 
 
-def whole_bookings(scope: Scope) -> Grouped:
-    """The confirmed bookings starting in the period, to be grouped twice. SQLite reads
-    each one through the start-time index, then the table, which costs more than what is
-    done with it: it reads them once, grouped by resource, organisation, units and month,
-    and both groupings are made from those groups. PostgreSQL reads a table fast and hashes
-    groups fast, but materialising the groups costs more: it groups the bookings twice."""
-    month = start_month(scope.months).label("start_month")
-    seconds = summed_seconds(Booking.starts_at, Booking.ends_at)
+def planned_for_the_period() -> None:
     if is_postgresql():
-        return Grouped(Booking.resource_id, Booking.organisation_id, Booking.quantity, month,
-                       seconds, func.count(), scope.starting_in_period())
-    keys = (Booking.resource_id, Booking.organisation_id, Booking.quantity, month)
-    groups = select(*keys, seconds.label("seconds"), func.count().label("bookings")) \
-        .where(*scope.starting_in_period()).group_by(*keys).cte("whole")
-    return Grouped(groups.c.resource_id, groups.c.organisation_id, groups.c.quantity,
-                   groups.c.start_month, func.sum(groups.c.seconds),
-                   func.sum(groups.c.bookings), [])
+        db.session.execute(select(*[func.set_config(name, value, True)
+                                    for name, value in REPORT_SETTINGS.items()]))
 
 
 def whole_rows(scope: Scope):
@@ -265,31 +272,60 @@ def whole_rows(scope: Scope):
     resource and organisation, then (-, -, -, month, shared, seconds, -) for each month it
     starts in and whether the organisation owns the resource: the bookings counted whole
     (units are a key, so that no length is computed twice)."""
-    whole = whole_bookings(scope)
-    pair = (whole.resource_id, whole.organisation_id, whole.quantity)
-    shared = (whole.organisation_id != Resource.owner_organisation_id).label("shared")
-    by_pair = select(*pair, null(), null(), whole.seconds, whole.bookings) \
-        .where(*whole.where).group_by(*pair)
-    by_month = select(null(), null(), null(), whole.month, shared, whole.seconds, null()) \
-        .join(Resource, Resource.id == whole.resource_id).where(*whole.where) \
-        .group_by(whole.month, shared)
-    return db.session.execute(union_all(by_pair, by_month)).all()
+    pair = (Booking.resource_id, Booking.organisation_id, Booking.quantity)
+    month = start_month(scope.months).label("start_month")
+    seconds = summed_seconds(Booking.starts_at, Booking.ends_at)
+    if is_postgresql():
+        return grouped_twice(scope, pair, month, seconds)
+    return grouped_from_groups(scope, pair, month, seconds)
 
 
-def crossing_rows(scope: Scope):
-    """(boundary, resource, organisation, units) → seconds after each boundary (a month's
-    start, the period's end) of the confirmed bookings started before it and running past
+def grouped_twice(scope: Scope, pair: tuple, month, seconds):
+    """PostgreSQL hashes both groupings in one pass over the bookings (grouping sets, with
+    the work_mem of `planned_for_the_period`)."""
+    shared = (Booking.organisation_id != Resource.owner_organisation_id).label("shared")
+    # a float, not a numeric that the driver would read into a Decimal
+    statement = select(*pair, month, shared, cast(seconds, Float), func.count()) \
+        .join(Resource, Resource.id == Booking.resource_id) \
+        .where(*scope.starting_in_period()) \
+        .group_by(func.grouping_sets(tuple_(*pair), tuple_(month, shared)))
+    return core_rows(statement)
+
+
+def grouped_from_groups(scope: Scope, pair: tuple, month, seconds):
+    """SQLite reads each booking through the start-time index, then the table, which costs
+    more than what is done with it: it reads them once, grouped by resource, organisation,
+    units and month, and both groupings are made from those groups."""
+    groups = select(*pair, month, seconds.label("seconds"), func.count().label("bookings")) \
+        .where(*scope.starting_in_period()).group_by(*pair, month).cte("whole")
+    grouped = (groups.c.resource_id, groups.c.organisation_id, groups.c.quantity)
+    shared = (groups.c.organisation_id != Resource.owner_organisation_id).label("shared")
+    total = func.sum(groups.c.seconds)
+    by_pair = select(*grouped, null(), null(), total, func.sum(groups.c.bookings)) \
+        .group_by(*grouped)
+    by_month = select(null(), null(), null(), groups.c.start_month, shared, total, null()) \
+        .join(Resource, Resource.id == groups.c.resource_id) \
+        .group_by(groups.c.start_month, shared)
+    return core_rows(union_all(by_pair, by_month))
+
+
+def crossing_rows(scope: Scope) -> list[tuple]:
+    """(boundary, resource, organisation, units, seconds after it) for each confirmed
+    booking started before a boundary (a month's start, the period's end) and running past
     it. Each boundary reads only the short range of the start-time index of bookings that
-    can still be running then."""
-    lookback, parts = longest_occupancy(), []
-    keys = (Booking.resource_id, Booking.organisation_id, Booking.quantity)
-    for index, boundary in enumerate(scope.boundaries):
-        parts.append(select(literal(index).label("boundary"), *keys, summed_seconds(
-            literal(boundary, UTCDateTime), Booking.ends_at).label("seconds")).where(
-            Booking.status == "confirmed", Booking.starts_at >= boundary - lookback,
-            Booking.starts_at < boundary, Booking.ends_at > boundary, *scope.conditions()
-        ).group_by(*keys))
-    return db.session.execute(union_all(*parts)).all()
+    can still be running then; the few rows found are clipped here."""
+    lookback = longest_occupancy()
+    edges = [(index, at - lookback, at) for index, at in enumerate(scope.boundaries)]
+    # the status in each range, or SQLite reads every confirmed booking's index entry
+    crossing = or_(*[and_(Booking.status == "confirmed", Booking.starts_at >= earliest,
+                          Booking.starts_at < at, Booking.ends_at > at)
+                     for _index, earliest, at in edges])
+    rows = core_rows(select(
+        Booking.resource_id, Booking.organisation_id, Booking.quantity, Booking.starts_at,
+        Booking.ends_at).where(crossing, *scope.conditions()))
+    return [(index, resource_id, org_id, units, (ends_at - at).total_seconds())
+            for resource_id, org_id, units, starts_at, ends_at in rows
+            for index, earliest, at in edges if earliest <= starts_at < at < ends_at]
 
 
 def late_cancellation():
@@ -313,13 +349,18 @@ def cancellation_rows(scope: Scope):
 
 
 def credit_rows(scope: Scope):
-    """Credits each booking organisation paid (net of refunds) within the period."""
-    statement = select(Booking.organisation_id, func.sum(-CreditEntry.amount_cents)) \
-        .select_from(CreditEntry).join(Booking, Booking.id == CreditEntry.booking_id).where(
-        CreditEntry.organisation_id == Booking.organisation_id,
-        CreditEntry.at >= scope.months[0].start, CreditEntry.at < scope.months[-1].end,
-        *scope.conditions())
-    return db.session.execute(statement.group_by(Booking.organisation_id)).all()
+    """Credits each booking organisation paid (net of refunds) within the period: the
+    entries name the booking's organisation, so bookings are read only to keep those of
+    some resources."""
+    statement = select(CreditEntry.organisation_id, func.sum(-CreditEntry.amount_cents)).where(
+        CreditEntry.organisation_id == CreditEntry.booking_organisation_id,
+        CreditEntry.at >= scope.months[0].start, CreditEntry.at < scope.months[-1].end)
+    if scope.organisation_id is not None:
+        statement = statement.where(CreditEntry.organisation_id == scope.organisation_id)
+    if scope.resource_ids is not None:
+        statement = statement.join(Booking, Booking.id == CreditEntry.booking_id) \
+            .where(Booking.resource_id.in_(scope.resource_ids))
+    return db.session.execute(statement.group_by(CreditEntry.organisation_id)).all()
 
 
 # --- open hours ------------------------------------------------------------------------------
@@ -327,35 +368,69 @@ def credit_rows(scope: Scope):
 def open_seconds(resources: list[NamedResource], query: ReportQuery) -> dict[int, float]:
     """Seconds each resource is open in the period: its weekly hours (or the default)
     on its site's clock, minus its closures. One computation per distinct week."""
-    closures = defaultdict(list)
-    for closure in db.session.scalars(select(Closure).where(
-            Closure.resource_id.in_([r.id for r in resources]))):
-        closures[closure.resource_id].append((closure.starts_at, closure.ends_at))
+    closures = closures_of(resources, query)
     by_pattern: dict[tuple[str, str], list] = {}
     result = {}
     for resource in resources:
         hours = resource.opening_hours if has_opening_hours(resource.opening_hours) \
             else DEFAULT_OPENING_HOURS
-        key = (json.dumps(hours, sort_keys=True), resource.timezone)
+        # the same hours written in another order are only computed twice
+        key = (repr(hours), resource.timezone)
         if key not in by_pattern:
             by_pattern[key] = open_spans(hours, resource.timezone, query)
         spans, seconds = by_pattern[key]
-        result[resource.id] = seconds_in(subtract(spans, closures[resource.id])) \
-            if closures[resource.id] else seconds
+        holes = closures.get(resource.id)
+        result[resource.id] = seconds - seconds_closed(spans, holes) if holes else seconds
     return result
 
 
-def open_spans(hours: dict, tz_name: str, query: ReportQuery) -> tuple[list, float]:
-    """A week pattern's open spans in the period, on a clock, and their length."""
+def period_on(tz_name: str, query: ReportQuery) -> tuple[datetime, datetime]:
+    """The period from midnight to midnight on a clock, in UTC."""
     tz = zone(tz_name)
-    start = at_wall_minutes(query.start, 0, tz)
-    end = at_wall_minutes(query.end + timedelta(days=1), 0, tz)
-    spans = [(max(a, start), min(b, end)) for a, b in open_intervals(hours, tz, start, end)]
+    return at_wall_minutes(query.start, 0, tz), at_wall_minutes(query.end + timedelta(days=1),
+                                                                  0, tz)
+
+
+def closures_of(resources: list[NamedResource], query: ReportQuery) -> dict[int, list]:
+    """The resources' closures touching the period, merged: found by their dates rather than
+    by a list of hundreds of resources."""
+    periods = [period_on(tz_name, query) for tz_name in {r.timezone for r in resources}]
+    if not periods:
+        return {}
+    named, closures = {r.id for r in resources}, defaultdict(list)
+    for resource_id, start, end in db.session.execute(
+            select(Closure.resource_id, Closure.starts_at, Closure.ends_at).where(
+                Closure.starts_at < max(e for _s, e in periods),
+                Closure.ends_at > min(s for s, _e in periods))):
+        if resource_id in named:
+            closures[resource_id].append((start, end))
+    return {resource_id: merge(holes) for resource_id, holes in closures.items()}
+
+
+def open_spans(hours: dict, tz_name: str, query: ReportQuery) -> tuple[list, float]:
+    """A week pattern's open spans in the period, on a clock (sorted, apart), and their
+    length."""
+    start, end = period_on(tz_name, query)
+    spans = [(max(a, start), min(b, end))
+             for a, b in open_intervals(hours, zone(tz_name), start, end)]
     return spans, seconds_in(spans)
 
 
 def seconds_in(spans) -> float:
     return sum((b - a).total_seconds() for a, b in spans)
+
+
+def seconds_closed(spans: list, holes: list) -> float:
+    """Seconds of the open spans inside the holes (both sorted and apart): only the spans
+    around each hole are read."""
+    closed = 0.0
+    for hole_start, hole_end in holes:
+        index = bisect_right(spans, hole_start, key=itemgetter(1))
+        while index < len(spans) and spans[index][0] < hole_end:
+            start, end = spans[index]
+            closed += (min(end, hole_end) - max(start, hole_start)).total_seconds()
+            index += 1
+    return closed
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -384,6 +459,14 @@ class Tally:
         self.people_seconds += seconds if people else 0
         self.sessions += sessions if people else 0
         self.organisations.add(org_id)
+
+    def absorb(self, other: "Tally") -> None:
+        self.seconds += other.seconds
+        self.unit_seconds += other.unit_seconds
+        self.cross_seconds += other.cross_seconds
+        self.people_seconds += other.people_seconds
+        self.sessions += other.sessions
+        self.organisations |= other.organisations
 
 
 @dataclass
@@ -448,9 +531,8 @@ def tally(scopes: list[Scope], resources: list[NamedResource]) -> Tallies:
         for (resource_id, org_id), (seconds, unit_seconds, sessions) in counted.pairs.items():
             facts = (round(seconds), round(unit_seconds), sessions,
                      owners[resource_id] != org_id, resource_id in people, org_id)
-            for group in (tallies.total, tallies.resources[resource_id],
-                          tallies.organisations[org_id]):
-                group.add(*facts)
+            tallies.resources[resource_id].add(*facts)
+            tallies.organisations[org_id].add(*facts)
         for (idx, cross), seconds in counted.months.items():
             tallies.months[scope.months[idx].label].add(round(seconds), 0, 0, cross, False, None)
         for org_id, count, late in cancellation_rows(scope):
@@ -458,12 +540,15 @@ def tally(scopes: list[Scope], resources: list[NamedResource]) -> Tallies:
             tallies.cancellations[org_id] = (before[0] + count, before[1] + (late or 0))
         for org_id, cents in credit_rows(scope):
             tallies.credits[org_id] = tallies.credits.get(org_id, 0) + (cents or 0)
+    for counted in tallies.resources.values():  # each pair counts in one resource
+        tallies.total.absorb(counted)
     return tallies
 
 
 def impact_report(viewer: User, query: ReportQuery) -> dict[str, Any]:
     """The report as the API sends it; pages, CSV and the summary show the same dict."""
     organisation_id = scope_for(viewer, query)
+    planned_for_the_period()
     named = resources_named(query)
     tallies = tally(scopes_of(query, organisation_id, named), named)
     # an organisation's report lists only the resources it used
