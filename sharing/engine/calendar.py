@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import Integer, func, null, select, type_coerce, union_all
 
-from sharing.core.database import among
+from sharing.core.database import UTCDateTime, among
 from sharing.core.extensions import db
 from sharing.engine.times import Interval, merge
 from sharing.models import (
@@ -23,6 +23,8 @@ from sharing.models import (
     ExternalBusy,
     Resource,
 )
+
+Span = tuple[datetime, datetime, int]  # units held from one moment until another
 
 
 @dataclass(frozen=True)
@@ -60,25 +62,28 @@ class ResourceCalendar:
 
 
 def peak_units(occupancies: Iterable[Occupancy], start: datetime, end: datetime) -> int:
-    """Most units held at once within [start, end): a sweep over the overlapping bookings.
+    """Most units held at once within [start, end)."""
+    return peak_of([(o.starts_at, o.blocks_until, o.units) for o in occupancies], start, end)
 
-    At the same instant a release is counted before a take, so back-to-back bookings
-    do not add up.
-    """
+
+def peak_of(spans: Iterable[Span], start: datetime, end: datetime) -> int:
+    """Most units held at once within [start, end) by (taken, released, units) spans: a
+    sweep. At the same instant a release is counted before a take, so back-to-back
+    bookings do not add up."""
     current = peak = 0
-    for _moment, _order, delta in usage_events(occupancies, start, end):
+    for _moment, _order, delta in usage_events(spans, start, end):
         current += delta
         peak = max(peak, current)
     return peak
 
 
-def usage_events(occupancies: Iterable[Occupancy], start: datetime, end: datetime
+def usage_events(spans: Iterable[Span], start: datetime, end: datetime
                  ) -> list[tuple[datetime, int, int]]:
     events = []
-    for o in occupancies:
-        taken, released = max(o.starts_at, start), min(o.blocks_until, end)
+    for taken, released, units in spans:
+        taken, released = max(taken, start), min(released, end)
         if taken < released:
-            events += [(taken, 1, o.units), (released, 0, -o.units)]
+            events += [(taken, 1, units), (released, 0, -units)]
     return sorted(events)
 
 
@@ -86,7 +91,8 @@ def usage_segments(occupancies: Iterable[Occupancy], start: datetime, end: datet
                    ) -> list[tuple[datetime, datetime, int]]:
     """The step function of units in use over [start, end), zero stretches left out."""
     segments, current, since = [], 0, start
-    for moment, _order, delta in usage_events(occupancies, start, end):
+    spans = [(o.starts_at, o.blocks_until, o.units) for o in occupancies]
+    for moment, _order, delta in usage_events(spans, start, end):
         if moment > since and current:
             segments.append((since, moment, current))
         current, since = current + delta, max(since, moment)
@@ -154,39 +160,64 @@ def overlapping(ids: list[int], start: datetime, end: datetime, lookback: int) -
             Booking.blocks_until > start, Booking.status.in_(HOLDING_STATUSES))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Holders:
-    occupied: set[int]  # a booking holds units during [start, end + the resource's buffer)
-    blocked: set[int]  # a closure or the owner's busy period may touch that window
+    """What may hold each resource during a slot, for the free search."""
+
+    # a booking holds units that the slot needs: no unit to spare, whatever its times
+    full: set[int] = field(default_factory=set)
+    # the bookings of the resources with units to spare, which then need their times
+    spans: dict[int, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    # when each closure over the slot, or the owner's busy period over the slot and the
+    # longest buffer, begins (a busy period beyond the resource's own buffer holds nothing)
+    blocked_from: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
 
 
-def find_holders(bounds: dict[int, tuple[int, int]], start: datetime, end: datetime
-                 ) -> Holders:
-    """Which resources hold anything over a slot, in one query (the free search).
+@dataclass(frozen=True)
+class Bounds:
+    """What the free search's query needs to know of one resource."""
 
-    `bounds`: each resource's longest booking and buffer, in minutes. Bookings are read per
-    (lookback, buffer) group, exactly; closures and external busy periods over the longest
-    buffer, so `blocked` may name a few too many (the caller checks those in full).
+    longest: int  # its longest booking, in minutes
+    buffer: int  # its changeover buffer, in minutes
+    spare: bool  # whether it has units to spare beside one booking's
+
+
+def find_holders(bounds: dict[int, Bounds], start: datetime, end: datetime) -> Holders:
+    """What holds the resources over a slot, in one query (the free search).
+
+    Bookings are read per (lookback, buffer) group, exactly: those that overlap
+    [start, end + the buffer); only their resource's id when it has no unit to spare
+    (the times of a booking then change nothing, and reading them is most of the cost).
     """
+    holders = Holders()
     if not bounds:
-        return Holders(set(), set())
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for resource_id, (longest, buffer) in bounds.items():
-        groups[(rounded_lookback(longest), buffer)].append(resource_id)
+        return holders
+    groups: dict[tuple[int, int, bool], list[int]] = defaultdict(list)
+    for resource_id, bound in bounds.items():
+        groups[(rounded_lookback(bound.longest), bound.buffer, bound.spare)].append(resource_id)
     ids = list(bounds)
-    until = end + timedelta(minutes=max(buffer for _longest, buffer in bounds.values()))
-    arms = [select(Booking.resource_id, literal(False).label("blocked"))
+    until = end + timedelta(minutes=max(bound.buffer for bound in bounds.values()))
+    arms = [select(Booking.resource_id, *(booking_span if spare else NO_SPAN))
             .where(*overlapping(group, start, end + timedelta(minutes=buffer), lookback))
-            for (lookback, buffer), group in groups.items()]
-    arms += [select(Closure.resource_id, literal(True)).where(
-                 among(Closure.resource_id, ids), Closure.starts_at < until,
+            for (lookback, buffer, spare), group in groups.items()]
+    arms += [select(Closure.resource_id, Closure.starts_at, Closure.ends_at, NO_UNITS).where(
+                 among(Closure.resource_id, ids), Closure.starts_at < end,
                  Closure.ends_at > start),
-             select(ExternalBusy.resource_id, literal(True)).where(
-                 *external_overlapping(ids, start, until))]
-    holders = Holders(set(), set())
-    for resource_id, blocked in db.session.execute(union_all(*arms)):
-        (holders.blocked if blocked else holders.occupied).add(resource_id)
+             select(ExternalBusy.resource_id, ExternalBusy.starts_at, ExternalBusy.ends_at,
+                    NO_UNITS).where(*external_overlapping(ids, start, until))]
+    for resource_id, taken, released, units in db.session.execute(union_all(*arms)):
+        if taken is None:
+            holders.full.add(resource_id)
+        elif units is None:
+            holders.blocked_from[resource_id].append(taken)
+        else:
+            holders.spans[resource_id].append((taken, released, units))
     return holders
+
+
+NO_UNITS = type_coerce(null(), Integer)
+NO_SPAN = (type_coerce(null(), UTCDateTime), type_coerce(null(), UTCDateTime), NO_UNITS)
+booking_span = (Booking.starts_at, Booking.blocks_until, Booking.quantity)
 
 
 def find_closures(resource_ids: Iterable[int], start: datetime, end: datetime
