@@ -9,8 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import Integer, func, null, select, type_coerce, union_all
+from sqlalchemy import Integer, String, func, literal, null, select, type_coerce, union_all
 
 from sharing.core.database import UTCDateTime, among
 from sharing.core.extensions import db
@@ -40,18 +41,27 @@ class Occupancy:
     title: str
 
 
+class Closed(NamedTuple):
+    """A closure as the engine reads it."""
+
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+
 @dataclass
 class ResourceCalendar:
     resource_id: int
     occupancies: list[Occupancy] = field(default_factory=list)
-    closures: list[Closure] = field(default_factory=list)
-    # the owner's own calendars: busy, and nothing more is known of these periods
+    closures: list[Closed] = field(default_factory=list)  # by start
+    # the owner's own calendars: busy (overlapping periods merged), and nothing more is
+    # known of these periods
     external: list[Interval] = field(default_factory=list)
 
     def occupancies_overlapping(self, start: datetime, end: datetime) -> list[Occupancy]:
         return [o for o in self.occupancies if o.starts_at < end and o.blocks_until > start]
 
-    def closures_overlapping(self, start: datetime, end: datetime) -> list[Closure]:
+    def closures_overlapping(self, start: datetime, end: datetime) -> list[Closed]:
         return [c for c in self.closures if c.starts_at < end and c.ends_at > start]
 
     def external_overlapping(self, start: datetime, end: datetime) -> list[Interval]:
@@ -138,20 +148,6 @@ def rounded_lookback(minutes: int) -> int:
     return 1 << max(minutes - 1, 0).bit_length()
 
 
-def find_occupancies(resource_ids: Iterable[int], start: datetime, end: datetime,
-                     longest: dict[int, int] | None = None) -> dict[int, list[Occupancy]]:
-    """Holding bookings of these resources whose occupancy overlaps [start, end)."""
-    found: dict[int, list[Occupancy]] = defaultdict(list)
-    for lookback, ids in lookback_groups(resource_ids, longest).items():
-        rows = db.session.execute(
-            select(Booking.id, Booking.resource_id, Booking.organisation_id, Booking.starts_at,
-                   Booking.ends_at, Booking.blocks_until, Booking.quantity, Booking.title)
-            .where(*overlapping(ids, start, end, lookback)))
-        for booking_id, resource_id, *rest in rows:
-            found[resource_id].append(Occupancy(booking_id, *rest))
-    return found
-
-
 def overlapping(ids: list[int], start: datetime, end: datetime, lookback: int) -> tuple:
     """SQL: holding bookings of these resources whose occupancy overlaps [start, end), read
     on `ix_booking_resource_starts` from `lookback` minutes before the window."""
@@ -200,9 +196,8 @@ def find_holders(bounds: dict[int, Bounds], start: datetime, end: datetime) -> H
     arms = [select(Booking.resource_id, *(booking_span if spare else NO_SPAN))
             .where(*overlapping(group, start, end + timedelta(minutes=buffer), lookback))
             for (lookback, buffer, spare), group in groups.items()]
-    arms += [select(Closure.resource_id, Closure.starts_at, Closure.ends_at, NO_UNITS).where(
-                 among(Closure.resource_id, ids), Closure.starts_at < end,
-                 Closure.ends_at > start),
+    arms += [select(Closure.resource_id, Closure.starts_at, Closure.ends_at, NO_UNITS)
+             .where(*closures_overlapping(ids, start, end)),
              select(ExternalBusy.resource_id, ExternalBusy.starts_at, ExternalBusy.ends_at,
                     NO_UNITS).where(*external_overlapping(ids, start, until))]
     for resource_id, taken, released, units in db.session.execute(union_all(*arms)):
@@ -215,8 +210,13 @@ def find_holders(bounds: dict[int, Bounds], start: datetime, end: datetime) -> H
     return holders
 
 
-NO_UNITS = type_coerce(null(), Integer)
-NO_SPAN = (type_coerce(null(), UTCDateTime), type_coerce(null(), UTCDateTime), NO_UNITS)
+def nothing(type_):
+    """SQL: NULL as a column of that type, where another arm of a UNION has a value."""
+    return type_coerce(null(), type_)
+
+
+NO_UNITS = nothing(Integer)
+NO_SPAN = (nothing(UTCDateTime), nothing(UTCDateTime), NO_UNITS)
 booking_span = (Booking.starts_at, Booking.blocks_until, Booking.quantity)
 
 
@@ -224,12 +224,15 @@ def find_closures(resource_ids: Iterable[int], start: datetime, end: datetime
                   ) -> dict[int, list[Closure]]:
     found: dict[int, list[Closure]] = defaultdict(list)
     closures = db.session.scalars(
-        select(Closure).where(Closure.resource_id.in_(list(resource_ids)),
-                              Closure.starts_at < end, Closure.ends_at > start)
+        select(Closure).where(*closures_overlapping(list(resource_ids), start, end))
         .order_by(Closure.starts_at))
     for closure in closures:
         found[closure.resource_id].append(closure)
     return found
+
+
+def closures_overlapping(ids: list[int], start: datetime, end: datetime) -> tuple:
+    return among(Closure.resource_id, ids), Closure.starts_at < end, Closure.ends_at > start
 
 
 def find_external_busy(resource_ids: Iterable[int], start: datetime, end: datetime
@@ -254,17 +257,38 @@ def external_overlapping(ids: list[int], start: datetime, end: datetime) -> tupl
 
 def load_calendars(resource_ids: Iterable[int], start: datetime, end: datetime,
                    longest: dict[int, int] | None = None) -> dict[int, ResourceCalendar]:
-    """Calendars of many resources over one window, in a bounded number of queries
-    (`longest`: see `lookback_groups`)."""
+    """Calendars of many resources over one window, in one query: a UNION ALL of their
+    bookings (an arm per lookback group, see `lookback_groups` for `longest`), closures
+    and the owner's busy periods."""
     ids = list(resource_ids)
     if not ids:
         return {}
-    occupancies = find_occupancies(ids, start, end, longest)
-    closures = find_closures(ids, start, end)
-    external = find_external_busy(ids, start, end)
-    return {rid: ResourceCalendar(rid, occupancies.get(rid, []), closures.get(rid, []),
-                                  external.get(rid, []))
-            for rid in ids}
+    arms = [select(literal("booking"), Booking.resource_id, Booking.starts_at, Booking.ends_at,
+                   Booking.blocks_until, Booking.id, Booking.organisation_id, Booking.quantity,
+                   Booking.title).where(*overlapping(group, start, end, lookback))
+            for lookback, group in lookback_groups(ids, longest).items()]
+    not_booked = (nothing(UTCDateTime), nothing(Integer), nothing(Integer), NO_UNITS)
+    arms += [select(literal("closure"), Closure.resource_id, Closure.starts_at, Closure.ends_at,
+                    *not_booked, Closure.reason).where(*closures_overlapping(ids, start, end)),
+             select(literal("busy"), ExternalBusy.resource_id, ExternalBusy.starts_at,
+                    ExternalBusy.ends_at, *not_booked, nothing(String))
+             .where(*external_overlapping(ids, start, end))]
+    calendars = {rid: ResourceCalendar(rid) for rid in ids}
+    for kind, resource_id, starts_at, ends_at, *booked, text in db.session.execute(
+            union_all(*arms)):
+        calendar = calendars[resource_id]
+        if kind == "booking":
+            blocks_until, booking_id, organisation_id, units = booked
+            calendar.occupancies.append(Occupancy(booking_id, organisation_id, starts_at,
+                                                  ends_at, blocks_until, units, text))
+        elif kind == "closure":
+            calendar.closures.append(Closed(starts_at, ends_at, text))
+        else:
+            calendar.external.append((starts_at, ends_at))
+    for calendar in calendars.values():
+        calendar.closures.sort()
+        calendar.external = merge(calendar.external)
+    return calendars
 
 
 def load_calendar(resource_id: int, start: datetime, end: datetime,
