@@ -21,10 +21,10 @@ from sharing.engine import booking as booking_module
 from sharing.models import Quota, User
 
 # (SQLite, PostgreSQL): SQLite's BEGIN is a statement, PostgreSQL's is implicit
-ONE_BOOKING = (16, 16)
-WITH_QUOTAS = (19, 19)  # the organisation's quotas, the scope's bound, a week and a month
-REFUSED = (22, 21)  # the checks under the lock, then the alternatives after it
-ALTERNATIVES = (10, 10)  # from the read-only transaction that looks for them
+ONE_BOOKING = (14, 14)
+WITH_QUOTAS = (17, 17)  # the organisation's quotas, the scope's bound, a week and a month
+REFUSED = (18, 17)  # the checks under the lock, then the alternatives after it
+ALTERNATIVES = (8, 8)  # from the read-only transaction that looks for them
 
 
 @contextmanager
