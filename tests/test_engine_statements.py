@@ -2,9 +2,9 @@
 
 Counted with a `before_cursor_execute` listener, as bench/engine.py counts them, for the
 whole `engine.book` call (the confirmation e-mail queued on commit included), in a fresh
-session holding only the user, as a request has after its login. PostgreSQL adds one row
-lock (the booking organisation's; the resources are read again under theirs, in the
-statement that reads them anyway) but sends no BEGIN.
+session holding only the user, as a request has after its login. PostgreSQL takes its row
+locks in the statements that read the organisation and the resources anyway, and sends no
+BEGIN.
 """
 
 from contextlib import contextmanager
@@ -21,10 +21,10 @@ from sharing.engine import booking as booking_module
 from sharing.models import Quota, User
 
 # (SQLite, PostgreSQL): SQLite's BEGIN is a statement, PostgreSQL's is implicit
-ONE_BOOKING = (14, 14)
-WITH_QUOTAS = (17, 17)  # the organisation's quotas, the scope's bound, a week and a month
-REFUSED = (18, 17)  # the checks under the lock, then the alternatives after it
-ALTERNATIVES = (8, 8)  # from the read-only transaction that looks for them
+ONE_BOOKING = (10, 9)
+WITH_QUOTAS = (13, 12)  # the organisation's quotas, the scope's bound, a week and a month
+REFUSED = (14, 12)  # the checks under the lock, then the alternatives after it
+ALTERNATIVES = (7, 7)  # from the read-only transaction that looks for them
 
 
 @contextmanager
