@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Integer, String, func, literal, null, select, type_coerce, union_all
+from sqlalchemy import Integer, String, cast, func, literal, null, select, union_all
 
 from sharing.core.database import UTCDateTime, among
 from sharing.core.extensions import db
@@ -211,8 +211,9 @@ def find_holders(bounds: dict[int, Bounds], start: datetime, end: datetime) -> H
 
 
 def nothing(type_):
-    """SQL: NULL as a column of that type, where another arm of a UNION has a value."""
-    return type_coerce(null(), type_)
+    """SQL: NULL as a column of that type, where another arm of a UNION has a value
+    (PostgreSQL types an untyped NULL as text when the arms before it have no other)."""
+    return cast(null(), type_)
 
 
 NO_UNITS = nothing(Integer)
