@@ -169,8 +169,7 @@ class Holders:
     blocked_from: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
 
 
-@dataclass(frozen=True)
-class Bounds:
+class Bounds(NamedTuple):
     """What the free search's query needs to know of one resource."""
 
     longest: int  # its longest booking, in minutes
@@ -181,21 +180,27 @@ class Bounds:
 def find_holders(bounds: dict[int, Bounds], start: datetime, end: datetime) -> Holders:
     """What holds the resources over a slot, in one query (the free search).
 
-    Bookings are read per (lookback, buffer) group, exactly: those that overlap
-    [start, end + the buffer); only their resource's id when it has no unit to spare
-    (the times of a booking then change nothing, and reading them is most of the cost).
+    Bookings are read per (buffer, units to spare) group, exactly: those that overlap
+    [start, end + the buffer), on index ranges starting as far back as the group's longest
+    booking (few groups: building the statement costs more than a longer range on the
+    covering index); only their resource's id when it has no unit to spare (the times of
+    a booking then change nothing, and reading them is most of the cost).
     """
     holders = Holders()
     if not bounds:
         return holders
-    groups: dict[tuple[int, int, bool], list[int]] = defaultdict(list)
+    groups: dict[tuple[int, bool], list[int]] = defaultdict(list)
+    lookbacks: dict[tuple[int, bool], int] = defaultdict(int)
     for resource_id, bound in bounds.items():
-        groups[(rounded_lookback(bound.longest), bound.buffer, bound.spare)].append(resource_id)
+        groups[bound.buffer, bound.spare].append(resource_id)
+        lookbacks[bound.buffer, bound.spare] = max(lookbacks[bound.buffer, bound.spare],
+                                                   bound.longest)
     ids = list(bounds)
     until = end + timedelta(minutes=max(bound.buffer for bound in bounds.values()))
     arms = [select(Booking.resource_id, *(booking_span if spare else NO_SPAN))
-            .where(*overlapping(group, start, end + timedelta(minutes=buffer), lookback))
-            for (lookback, buffer, spare), group in groups.items()]
+            .where(*overlapping(group, start, end + timedelta(minutes=buffer),
+                                lookbacks[buffer, spare]))
+            for (buffer, spare), group in groups.items()]
     arms += [select(Closure.resource_id, Closure.starts_at, Closure.ends_at, NO_UNITS)
              .where(*closures_overlapping(ids, start, end)),
              select(ExternalBusy.resource_id, ExternalBusy.starts_at, ExternalBusy.ends_at,
