@@ -132,8 +132,10 @@ def validate_request(request: BookingRequest, lock: bool = False
 
 
 def load_resources(ids: list[object], lock: bool) -> list[Resource | None]:
-    """The resources (with their site) in one statement, None for an unknown id."""
-    query = select(Resource).options(joinedload(Resource.site, innerjoin=True)) \
+    """The resources in one statement, None for an unknown id; with their site (its
+    clock) and their owner (the booking's messages name it)."""
+    query = select(Resource).options(joinedload(Resource.site, innerjoin=True),
+                                     joinedload(Resource.owner, innerjoin=True)) \
         .where(Resource.id.in_([rid for rid in ids if is_row_id(rid)])).order_by(Resource.id) \
         .execution_options(populate_existing=True)
     if lock and is_postgresql():
