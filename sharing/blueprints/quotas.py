@@ -72,7 +72,7 @@ def usage(quota: Quota, limit: float | None, periods_of, saying) -> Usage | None
     """`saying` puts the hours used in a sentence ("1.5 h used this week")."""
     if limit is None:
         return None
-    used = hours_used(quota, current_period(periods_of, quota))
+    (used,) = hours_used(quota, [current_period(periods_of, quota)])
     return Usage(_("%(hours)s h", hours=hours(limit)), saying(hours(used)))
 
 

@@ -9,19 +9,20 @@ from zoneinfo import ZoneInfo
 from sharing.core.database import utcnow
 from sharing.core.validation import InvalidInput, Problem
 from sharing.engine.calendar import (
+    Bounds,
+    Holders,
     Occupancy,
     ResourceCalendar,
     find_holders,
     load_calendar,
-    load_calendars,
     merge_equal_neighbours,
+    peak_of,
     usage_segments,
 )
 from sharing.engine.policy import MINUTES_PER_DAY, resource_hours
 from sharing.engine.rules import (
     Slot,
     duration_problem,
-    is_free,
     notice_problem,
     opening_conflicts,
 )
@@ -69,26 +70,22 @@ def units_in_use(calendar: ResourceCalendar, quantity: int, start: datetime, end
 def find_free_resources(resources: list[Resource], start: datetime, end: datetime,
                         quantity: int = 1, now: datetime | None = None) -> list[Resource]:
     """The resources whose own rules (hours, closures, grid, notice, capacity…) allow
-    booking [start, end) now, whoever books; in a bounded number of queries.
+    booking [start, end) now, whoever books; in one query.
 
-    The rules that need no data are checked first, on the slot's wall-clock times worked
-    out once per site; then one query tells which of the others hold anything in the
-    window. A single-unit resource holding a booking is busy; the few whose answer needs
-    more (several units, closures, the owner's calendars) get the full check.
+    The rules that need no data are worked out once per distinct policy, on the slot's
+    wall-clock times worked out once per site; then one query reads what holds the
+    others in the window (bookings' units, closures, the owner's busy periods), from
+    which the remaining rules are decided for each.
     """
     validate_window(start, end)
     if start.tzinfo is None or end.tzinfo is None:
         return []  # no resource takes an interval without an offset (invalid_interval)
     search = SlotSearch(start, end, quantity, start - (now or utcnow()))
-    candidates = [(r, values) for r in resources
-                  if passes_own_rules(r, values := rule_values(r), search)]
-    held = find_holders({v.id: (v.longest_booking_minutes, v.buffer_minutes)
-                         for _r, v in candidates}, start, end)
-    doubtful = [r for r, v in candidates
-                if v.id in held.blocked or (v.id in held.occupied and v.quantity > 1)]
-    free_after_all = fully_checked_free(doubtful, start, end, quantity, start - search.lead)
-    return [r for r, v in candidates if v.id in free_after_all
-            or not (v.id in held.occupied or v.id in held.blocked)]
+    candidates = [(r, values) for r in resources if search.allows(r, values := rule_values(r))]
+    held = find_holders({v.id: Bounds(v.longest_booking_minutes, v.buffer_minutes,
+                                      v.quantity > quantity) for _r, v in candidates},
+                        start, end)
+    return [r for r, v in candidates if nothing_in_the_way(held, v, search)]
 
 
 @dataclass(frozen=True)
@@ -136,6 +133,7 @@ class SlotSearch:
     quantity: int
     lead: timedelta  # from now to the start
     walls: dict[int, WallSlot] = field(default_factory=dict)  # by site
+    verdicts: dict[tuple, bool] = field(default_factory=dict)  # by policy
 
     def __post_init__(self) -> None:
         self.minutes = (self.end - self.start).total_seconds() / 60
@@ -145,9 +143,17 @@ class SlotSearch:
             self.walls[site_id] = wall_slot(self.start, self.end, zone(resource.timezone))
         return self.walls[site_id]
 
+    def allows(self, resource: Resource, values: "RuleValues") -> bool:
+        """`passes_own_rules`, worked out once for the resources sharing a policy."""
+        key = (values[:POLICY_FIELDS], resource_hours(resource))
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            verdict = self.verdicts[key] = passes_own_rules(resource, values, self)
+        return verdict
+
 
 class RuleValues(NamedTuple):
-    id: int
+    # the policy: with the opening hours, all that `passes_own_rules` reads
     quantity: int
     min_duration_minutes: int
     max_duration_minutes: int | None
@@ -155,8 +161,13 @@ class RuleValues(NamedTuple):
     min_notice_minutes: int
     max_advance_days: int | None
     site_id: int
+    # then what tells the resources apart
+    id: int
     buffer_minutes: int
     longest_booking_minutes: int
+
+
+POLICY_FIELDS = RuleValues._fields.index("id")
 
 
 loaded_rule_values = itemgetter(*RuleValues._fields)
@@ -190,15 +201,14 @@ def passes_own_rules(resource: Resource, values: RuleValues, search: SlotSearch)
     return not opening_conflicts(Slot(resource, search.start, search.end, search.quantity))
 
 
-def fully_checked_free(resources: list[Resource], start: datetime, end: datetime,
-                       quantity: int, now: datetime) -> set[int]:
-    """Ids of those resources that every rule lets book [start, end), by the reference
-    check on their loaded calendars."""
-    if not resources:
-        return set()
-    longest_buffer = max(r.buffer_minutes for r in resources)
-    calendars = load_calendars([r.id for r in resources], start,
-                               end + timedelta(minutes=longest_buffer),
-                               longest={r.id: r.longest_booking_minutes for r in resources})
-    return {r.id for r in resources
-            if is_free(Slot(r, start, end, quantity), calendars[r.id], now)}
+def nothing_in_the_way(held: Holders, values: RuleValues, search: SlotSearch) -> bool:
+    """Closures, the owner's busy periods and capacity, as `resource_conflicts` has them."""
+    if values.id in held.full:
+        return False
+    blocked_from, spans = held.blocked_from.get(values.id), held.spans.get(values.id)
+    if not (blocked_from or spans):
+        return True
+    until = search.end + timedelta(minutes=values.buffer_minutes)
+    if blocked_from and min(blocked_from) < until:
+        return False
+    return not spans or peak_of(spans, search.start, until) + search.quantity <= values.quantity

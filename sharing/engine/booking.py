@@ -11,7 +11,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
 from sharing.core.database import (
@@ -63,6 +63,14 @@ REASON_LENGTH = 500
 
 
 def field_errors(request: BookingRequest) -> dict[str, list[Message]]:
+    errors = shape_errors(request)
+    if load_organisation(request.organisation_id, lock=False) is None:
+        errors["organisation_id"] = [Problem("unknown_organisation")]
+    return errors
+
+
+def shape_errors(request: BookingRequest) -> dict[str, list[Message]]:
+    """What is wrong with the request's fields, but for the organisation's existence."""
     errors: dict[str, list[Message]] = {}
     if not is_whole_number(request.quantity, 1, LARGEST_COUNT):
         errors["quantity"] = [Problem("whole_units")]
@@ -75,32 +83,65 @@ def field_errors(request: BookingRequest) -> dict[str, list[Message]]:
             errors[name] = [Problem("offset_required")]
         else:
             errors.update(date_range_errors(**{name: moment}))
-    if not is_row_id(request.organisation_id) \
-            or db.session.get(Organisation, request.organisation_id) is None:
-        errors["organisation_id"] = [Problem("unknown_organisation")]
     return errors
 
 
-def requested_ids(request: BookingRequest) -> list[int]:
-    """The main resource first. Read from the request: the resources' own `id` would be
-    read again from the database once a transaction has begun since they were loaded."""
+def load_organisation(organisation_id: object, lock: bool) -> Organisation | None:
+    """The booking organisation; with `lock`, read under its row lock on PostgreSQL (as
+    `lock_organisations` takes it), which guards its quotas and its credit floor."""
+    if not is_row_id(organisation_id):
+        return None
+    if not (lock and is_postgresql()):
+        return db.session.get(Organisation, organisation_id)
+    return db.session.scalars(
+        select(Organisation).where(Organisation.id == organisation_id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)).first()
+
+
+def requested_ids(request: BookingRequest) -> list[object]:
+    """The main resource first."""
     return [request.resource_id, *request.extra_resource_ids]
 
 
-def validate_request(request: BookingRequest) -> list[Resource]:
-    """Check the request's shape and load its resources (main first); raise InvalidInput."""
-    errors = field_errors(request)
+def validate_request(request: BookingRequest, lock: bool = False
+                     ) -> tuple[Organisation, list[Resource]]:
+    """Check the request's shape and load its organisation, then its resources (main
+    first), a statement each; raise InvalidInput. The caller keeps the organisation
+    while it works: the session holds only what is referenced, and the permission, credit
+    and mail steps look it up again.
+
+    `lock`: in a write transaction, under the booking's row locks on PostgreSQL, taken in a
+    fixed order (the organisation, then the resources by id): no deadlock. The checks
+    then read the policies and `longest_booking_minutes` as they stand under the locks.
+    """
+    errors = shape_errors(request)
+    organisation = load_organisation(request.organisation_id, lock)
+    if organisation is None:
+        errors["organisation_id"] = [Problem("unknown_organisation")]
     ids = requested_ids(request)
     if len(set(ids)) != len(ids):
         errors["extra_resource_ids"] = [Problem("repeated_resource")]
-    resources = [db.session.get(Resource, rid) if is_row_id(rid) else None for rid in ids]
+    resources = load_resources(ids, lock)
     if resources[0] is None:
         errors["resource_id"] = [Problem("unknown_resource")]
     if None in resources[1:]:
         errors["extra_resource_ids"] = [Problem("unknown_resource")]
     if errors:
         raise InvalidInput(errors)
-    return resources
+    return organisation, resources
+
+
+def load_resources(ids: list[object], lock: bool) -> list[Resource | None]:
+    """The resources in one statement, None for an unknown id; with their site (its
+    clock) and their owner (the booking's messages name it)."""
+    query = select(Resource).options(joinedload(Resource.site, innerjoin=True),
+                                     joinedload(Resource.owner, innerjoin=True)) \
+        .where(Resource.id.in_([rid for rid in ids if is_row_id(rid)])).order_by(Resource.id) \
+        .execution_options(populate_existing=True)
+    if lock and is_postgresql():
+        query = query.with_for_update(of=Resource)
+    found = {resource.id: resource for resource in db.session.scalars(query)}
+    return [found.get(rid) if is_row_id(rid) else None for rid in ids]
 
 
 def occurrences_of(request: BookingRequest, main: Resource) -> list[tuple[datetime, datetime]]:
@@ -111,25 +152,14 @@ def occurrences_of(request: BookingRequest, main: Resource) -> list[tuple[dateti
     return expand(request.recurrence, request.start, request.end, zone(main.timezone))
 
 
-def lock_for_booking(organisation_id: int, resource_ids: list[int]) -> None:
-    """Row locks in a fixed order (organisations by id, then resources by id): no deadlock.
-
-    The booking organisation's row guards its quotas and its credit floor.
-    """
-    lock_organisations([organisation_id])
-    reload_locked_resources(resource_ids)
-
-
-def reload_locked_resources(resource_ids: list[int]) -> None:
-    """The resources (and their site) read again in one statement, under their row locks
-    on PostgreSQL: the checks then read their policy and `longest_booking_minutes` as
-    they stand while the lock is held, from the session."""
-    query = select(Resource).options(joinedload(Resource.site, innerjoin=True)) \
-        .where(Resource.id.in_(resource_ids)).order_by(Resource.id) \
-        .execution_options(populate_existing=True)
-    if is_postgresql():
-        query = query.with_for_update(of=Resource)
-    db.session.scalars(query).all()
+def reload_booker(user: User) -> None:
+    """The booker and their memberships in one statement: the commit that began the
+    transaction expired them, and the permission check reads both."""
+    identity = inspect(user).identity
+    if identity is not None:
+        db.session.scalars(select(User).options(joinedload(User.memberships))
+                           .where(User.id == identity[0])
+                           .execution_options(populate_existing=True)).unique().all()
 
 
 def lock_resources(resource_ids: list[int]) -> None:
@@ -177,9 +207,6 @@ def book_occurrences(resources: list[Resource], request: BookingRequest, user: U
                      ) -> BookingResult:
     series = BookingSeries(rrule=request.recurrence, created_by_id=user.id) \
         if request.recurrence else None
-    # held while the occurrences are checked: the session keeps only what is referenced,
-    # and the permission and credit checks look the organisation up again
-    _organisation = db.session.get(Organisation, request.organisation_id)
     result, refused = BookingResult([]), []
     for start, end in occurrences:
         slots = slots_of(resources, request, start, end)
@@ -213,11 +240,11 @@ def book(user: User, request: BookingRequest, now: datetime | None = None) -> Bo
     single interval).
     """
     now = now or utcnow()
-    resources = validate_request(request)
-    occurrences = occurrences_of(request, resources[0])
     try:
         with write_transaction():
-            lock_for_booking(request.organisation_id, requested_ids(request))
+            _organisation, resources = validate_request(request, lock=True)
+            occurrences = occurrences_of(request, resources[0])
+            reload_booker(user)
             result = book_occurrences(resources, request, user, occurrences, now)
     except BookingRefused as refused:
         if request.recurrence is None and not request.extra_resource_ids:
@@ -241,7 +268,7 @@ def alternatives_if_reachable(user: User, request: BookingRequest, now: datetime
 def check(user: User, request: BookingRequest, now: datetime | None = None) -> list[Conflict]:
     """What `book` would object to, without booking (a dry run for forms)."""
     now = now or utcnow()
-    resources = validate_request(request)
+    _organisation, resources = validate_request(request)
     slots_per_occurrence = [slots_of(resources, request, start, end)
                             for start, end in occurrences_of(request, resources[0])]
     return [c for slots in slots_per_occurrence

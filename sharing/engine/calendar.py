@@ -9,10 +9,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import Integer, String, cast, func, literal, null, select, union_all
 
-from sharing.core.database import among
+from sharing.core.database import UTCDateTime, among
 from sharing.core.extensions import db
 from sharing.engine.times import Interval, merge
 from sharing.models import (
@@ -23,6 +24,8 @@ from sharing.models import (
     ExternalBusy,
     Resource,
 )
+
+Span = tuple[datetime, datetime, int]  # units held from one moment until another
 
 
 @dataclass(frozen=True)
@@ -38,18 +41,27 @@ class Occupancy:
     title: str
 
 
+class Closed(NamedTuple):
+    """A closure as the engine reads it."""
+
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+
 @dataclass
 class ResourceCalendar:
     resource_id: int
     occupancies: list[Occupancy] = field(default_factory=list)
-    closures: list[Closure] = field(default_factory=list)
-    # the owner's own calendars: busy, and nothing more is known of these periods
+    closures: list[Closed] = field(default_factory=list)  # by start
+    # the owner's own calendars: busy (overlapping periods merged), and nothing more is
+    # known of these periods
     external: list[Interval] = field(default_factory=list)
 
     def occupancies_overlapping(self, start: datetime, end: datetime) -> list[Occupancy]:
         return [o for o in self.occupancies if o.starts_at < end and o.blocks_until > start]
 
-    def closures_overlapping(self, start: datetime, end: datetime) -> list[Closure]:
+    def closures_overlapping(self, start: datetime, end: datetime) -> list[Closed]:
         return [c for c in self.closures if c.starts_at < end and c.ends_at > start]
 
     def external_overlapping(self, start: datetime, end: datetime) -> list[Interval]:
@@ -60,25 +72,28 @@ class ResourceCalendar:
 
 
 def peak_units(occupancies: Iterable[Occupancy], start: datetime, end: datetime) -> int:
-    """Most units held at once within [start, end): a sweep over the overlapping bookings.
+    """Most units held at once within [start, end)."""
+    return peak_of([(o.starts_at, o.blocks_until, o.units) for o in occupancies], start, end)
 
-    At the same instant a release is counted before a take, so back-to-back bookings
-    do not add up.
-    """
+
+def peak_of(spans: Iterable[Span], start: datetime, end: datetime) -> int:
+    """Most units held at once within [start, end) by (taken, released, units) spans: a
+    sweep. At the same instant a release is counted before a take, so back-to-back
+    bookings do not add up."""
     current = peak = 0
-    for _moment, _order, delta in usage_events(occupancies, start, end):
+    for _moment, _order, delta in usage_events(spans, start, end):
         current += delta
         peak = max(peak, current)
     return peak
 
 
-def usage_events(occupancies: Iterable[Occupancy], start: datetime, end: datetime
+def usage_events(spans: Iterable[Span], start: datetime, end: datetime
                  ) -> list[tuple[datetime, int, int]]:
     events = []
-    for o in occupancies:
-        taken, released = max(o.starts_at, start), min(o.blocks_until, end)
+    for taken, released, units in spans:
+        taken, released = max(taken, start), min(released, end)
         if taken < released:
-            events += [(taken, 1, o.units), (released, 0, -o.units)]
+            events += [(taken, 1, units), (released, 0, -units)]
     return sorted(events)
 
 
@@ -86,7 +101,8 @@ def usage_segments(occupancies: Iterable[Occupancy], start: datetime, end: datet
                    ) -> list[tuple[datetime, datetime, int]]:
     """The step function of units in use over [start, end), zero stretches left out."""
     segments, current, since = [], 0, start
-    for moment, _order, delta in usage_events(occupancies, start, end):
+    spans = [(o.starts_at, o.blocks_until, o.units) for o in occupancies]
+    for moment, _order, delta in usage_events(spans, start, end):
         if moment > since and current:
             segments.append((since, moment, current))
         current, since = current + delta, max(since, moment)
@@ -132,20 +148,6 @@ def rounded_lookback(minutes: int) -> int:
     return 1 << max(minutes - 1, 0).bit_length()
 
 
-def find_occupancies(resource_ids: Iterable[int], start: datetime, end: datetime,
-                     longest: dict[int, int] | None = None) -> dict[int, list[Occupancy]]:
-    """Holding bookings of these resources whose occupancy overlaps [start, end)."""
-    found: dict[int, list[Occupancy]] = defaultdict(list)
-    for lookback, ids in lookback_groups(resource_ids, longest).items():
-        rows = db.session.execute(
-            select(Booking.id, Booking.resource_id, Booking.organisation_id, Booking.starts_at,
-                   Booking.ends_at, Booking.blocks_until, Booking.quantity, Booking.title)
-            .where(*overlapping(ids, start, end, lookback)))
-        for booking_id, resource_id, *rest in rows:
-            found[resource_id].append(Occupancy(booking_id, *rest))
-    return found
-
-
 def overlapping(ids: list[int], start: datetime, end: datetime, lookback: int) -> tuple:
     """SQL: holding bookings of these resources whose occupancy overlaps [start, end), read
     on `ix_booking_resource_starts` from `lookback` minutes before the window."""
@@ -154,51 +156,89 @@ def overlapping(ids: list[int], start: datetime, end: datetime, lookback: int) -
             Booking.blocks_until > start, Booking.status.in_(HOLDING_STATUSES))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Holders:
-    occupied: set[int]  # a booking holds units during [start, end + the resource's buffer)
-    blocked: set[int]  # a closure or the owner's busy period may touch that window
+    """What may hold each resource during a slot, for the free search."""
+
+    # a booking holds units that the slot needs: no unit to spare, whatever its times
+    full: set[int] = field(default_factory=set)
+    # the bookings of the resources with units to spare, which then need their times
+    spans: dict[int, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    # when each closure over the slot, or the owner's busy period over the slot and the
+    # longest buffer, begins (a busy period beyond the resource's own buffer holds nothing)
+    blocked_from: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
 
 
-def find_holders(bounds: dict[int, tuple[int, int]], start: datetime, end: datetime
-                 ) -> Holders:
-    """Which resources hold anything over a slot, in one query (the free search).
+class Bounds(NamedTuple):
+    """What the free search's query needs to know of one resource."""
 
-    `bounds`: each resource's longest booking and buffer, in minutes. Bookings are read per
-    (lookback, buffer) group, exactly; closures and external busy periods over the longest
-    buffer, so `blocked` may name a few too many (the caller checks those in full).
+    longest: int  # its longest booking, in minutes
+    buffer: int  # its changeover buffer, in minutes
+    spare: bool  # whether it has units to spare beside one booking's
+
+
+def find_holders(bounds: dict[int, Bounds], start: datetime, end: datetime) -> Holders:
+    """What holds the resources over a slot, in one query (the free search).
+
+    Bookings are read per (buffer, units to spare) group, exactly: those that overlap
+    [start, end + the buffer), on index ranges starting as far back as the group's longest
+    booking (few groups: building the statement costs more than a longer range on the
+    covering index); only their resource's id when it has no unit to spare (the times of
+    a booking then change nothing, and reading them is most of the cost).
     """
+    holders = Holders()
     if not bounds:
-        return Holders(set(), set())
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for resource_id, (longest, buffer) in bounds.items():
-        groups[(rounded_lookback(longest), buffer)].append(resource_id)
+        return holders
+    groups: dict[tuple[int, bool], list[int]] = defaultdict(list)
+    lookbacks: dict[tuple[int, bool], int] = defaultdict(int)
+    for resource_id, bound in bounds.items():
+        groups[bound.buffer, bound.spare].append(resource_id)
+        lookbacks[bound.buffer, bound.spare] = max(lookbacks[bound.buffer, bound.spare],
+                                                   bound.longest)
     ids = list(bounds)
-    until = end + timedelta(minutes=max(buffer for _longest, buffer in bounds.values()))
-    arms = [select(Booking.resource_id, literal(False).label("blocked"))
-            .where(*overlapping(group, start, end + timedelta(minutes=buffer), lookback))
-            for (lookback, buffer), group in groups.items()]
-    arms += [select(Closure.resource_id, literal(True)).where(
-                 among(Closure.resource_id, ids), Closure.starts_at < until,
-                 Closure.ends_at > start),
-             select(ExternalBusy.resource_id, literal(True)).where(
-                 *external_overlapping(ids, start, until))]
-    holders = Holders(set(), set())
-    for resource_id, blocked in db.session.execute(union_all(*arms)):
-        (holders.blocked if blocked else holders.occupied).add(resource_id)
+    until = end + timedelta(minutes=max(bound.buffer for bound in bounds.values()))
+    arms = [select(Booking.resource_id, *(booking_span if spare else NO_SPAN))
+            .where(*overlapping(group, start, end + timedelta(minutes=buffer),
+                                lookbacks[buffer, spare]))
+            for (buffer, spare), group in groups.items()]
+    arms += [select(Closure.resource_id, Closure.starts_at, Closure.ends_at, NO_UNITS)
+             .where(*closures_overlapping(ids, start, end)),
+             select(ExternalBusy.resource_id, ExternalBusy.starts_at, ExternalBusy.ends_at,
+                    NO_UNITS).where(*external_overlapping(ids, start, until))]
+    for resource_id, taken, released, units in db.session.execute(union_all(*arms)):
+        if taken is None:
+            holders.full.add(resource_id)
+        elif units is None:
+            holders.blocked_from[resource_id].append(taken)
+        else:
+            holders.spans[resource_id].append((taken, released, units))
     return holders
+
+
+def nothing(type_):
+    """SQL: NULL as a column of that type, where another arm of a UNION has a value
+    (PostgreSQL types an untyped NULL as text when the arms before it have no other)."""
+    return cast(null(), type_)
+
+
+NO_UNITS = nothing(Integer)
+NO_SPAN = (nothing(UTCDateTime), nothing(UTCDateTime), NO_UNITS)
+booking_span = (Booking.starts_at, Booking.blocks_until, Booking.quantity)
 
 
 def find_closures(resource_ids: Iterable[int], start: datetime, end: datetime
                   ) -> dict[int, list[Closure]]:
     found: dict[int, list[Closure]] = defaultdict(list)
     closures = db.session.scalars(
-        select(Closure).where(among(Closure.resource_id, list(resource_ids)),
-                              Closure.starts_at < end, Closure.ends_at > start)
+        select(Closure).where(*closures_overlapping(list(resource_ids), start, end))
         .order_by(Closure.starts_at))
     for closure in closures:
         found[closure.resource_id].append(closure)
     return found
+
+
+def closures_overlapping(ids: list[int], start: datetime, end: datetime) -> tuple:
+    return among(Closure.resource_id, ids), Closure.starts_at < end, Closure.ends_at > start
 
 
 def find_external_busy(resource_ids: Iterable[int], start: datetime, end: datetime
@@ -223,17 +263,38 @@ def external_overlapping(ids: list[int], start: datetime, end: datetime) -> tupl
 
 def load_calendars(resource_ids: Iterable[int], start: datetime, end: datetime,
                    longest: dict[int, int] | None = None) -> dict[int, ResourceCalendar]:
-    """Calendars of many resources over one window, in a bounded number of queries
-    (`longest`: see `lookback_groups`)."""
+    """Calendars of many resources over one window, in one query: a UNION ALL of their
+    bookings (an arm per lookback group, see `lookback_groups` for `longest`), closures
+    and the owner's busy periods."""
     ids = list(resource_ids)
     if not ids:
         return {}
-    occupancies = find_occupancies(ids, start, end, longest)
-    closures = find_closures(ids, start, end)
-    external = find_external_busy(ids, start, end)
-    return {rid: ResourceCalendar(rid, occupancies.get(rid, []), closures.get(rid, []),
-                                  external.get(rid, []))
-            for rid in ids}
+    arms = [select(literal("booking"), Booking.resource_id, Booking.starts_at, Booking.ends_at,
+                   Booking.blocks_until, Booking.id, Booking.organisation_id, Booking.quantity,
+                   Booking.title).where(*overlapping(group, start, end, lookback))
+            for lookback, group in lookback_groups(ids, longest).items()]
+    not_booked = (nothing(UTCDateTime), nothing(Integer), nothing(Integer), NO_UNITS)
+    arms += [select(literal("closure"), Closure.resource_id, Closure.starts_at, Closure.ends_at,
+                    *not_booked, Closure.reason).where(*closures_overlapping(ids, start, end)),
+             select(literal("busy"), ExternalBusy.resource_id, ExternalBusy.starts_at,
+                    ExternalBusy.ends_at, *not_booked, nothing(String))
+             .where(*external_overlapping(ids, start, end))]
+    calendars = {rid: ResourceCalendar(rid) for rid in ids}
+    for kind, resource_id, starts_at, ends_at, *booked, text in db.session.execute(
+            union_all(*arms)):
+        calendar = calendars[resource_id]
+        if kind == "booking":
+            blocks_until, booking_id, organisation_id, units = booked
+            calendar.occupancies.append(Occupancy(booking_id, organisation_id, starts_at,
+                                                  ends_at, blocks_until, units, text))
+        elif kind == "closure":
+            calendar.closures.append(Closed(starts_at, ends_at, text))
+        else:
+            calendar.external.append((starts_at, ends_at))
+    for calendar in calendars.values():
+        calendar.closures.sort()
+        calendar.external = merge(calendar.external)
+    return calendars
 
 
 def load_calendar(resource_id: int, start: datetime, end: datetime,

@@ -205,8 +205,9 @@ class LedgerWithout(QuotaLedger):
         super().__init__()
         self.booking = booking
 
-    def hours_used(self, quota: Quota, period: Period) -> float:
-        return super().hours_used(quota, period) - own_hours(self.booking, quota, period)
+    def hours_used(self, quota: Quota, periods: list[Period]) -> list[float]:
+        return [hours - own_hours(self.booking, quota, period) for hours, period
+                in zip(super().hours_used(quota, periods), periods, strict=True)]
 
 
 def own_hours(booking: Booking, quota: Quota, period: Period) -> float:

@@ -7,11 +7,10 @@ Weeks start on Monday and months on the 1st, at midnight on the resource's site.
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 
 from sharing.core.database import UTCDateTime, is_postgresql
 from sharing.core.extensions import db
-from sharing.engine.calendar import longest_occupancy
 from sharing.engine.times import at_wall_minutes, local_days, zone
 from sharing.models import HOLDING_STATUSES, Booking, Quota, Resource
 
@@ -51,22 +50,43 @@ def resources_in_scope(quota: Quota):
             else Resource.kind == quota.resource_kind)
 
 
-def hours_used(quota: Quota, period: Period, lookback: timedelta | None = None) -> float:
-    """Hours the organisation already holds within the period, on the quota's scope;
-    `lookback`: the longest occupancy of the scope's resources (read when not given)."""
+def hours_used(quota: Quota, periods: list[Period]) -> list[float]:
+    """Hours the organisation already holds within each period, on the quota's scope, in
+    one statement: a sum per period over the bookings that may overlap any of them, read
+    from as far back before the first as the scope's longest occupancy (which the same
+    statement reads)."""
     in_scope = resources_in_scope(quota)
-    if lookback is None:
-        lookback = longest_occupancy(in_scope)
+    first, last = min(start for start, _end in periods), max(end for _start, end in periods)
     # `resource_id + 0` keeps SQLite on the organisation's (covering) index instead of one
     # range per resource of the kind; PostgreSQL chooses it anyway.
     scope = (Booking.resource_id == quota.resource_id if quota.resource_id is not None
              else (Booking.resource_id + 0).in_(select(Resource.id).where(in_scope)))
-    seconds = db.session.scalar(select(func.sum(seconds_within(period))).where(
+    sums = [func.sum(case((and_(Booking.starts_at < end, Booking.ends_at > start),
+                           seconds_within((start, end))))) for start, end in periods]
+    row = db.session.execute(select(*sums).where(
         Booking.organisation_id == quota.organisation_id,
-        Booking.starts_at >= period[0] - lookback,
-        Booking.starts_at < period[1], Booking.ends_at > period[0],
-        Booking.status.in_(HOLDING_STATUSES), scope))
-    return round(seconds or 0) / 3600
+        Booking.starts_at >= minutes_before(first, longest_occupancy_minutes(in_scope)),
+        Booking.starts_at < last, Booking.ends_at > first,
+        Booking.status.in_(HOLDING_STATUSES), scope)).one()
+    return [round(seconds or 0) / 3600 for seconds in row]
+
+
+def longest_occupancy_minutes(in_scope):
+    """SQL: how long ago, in minutes, a booking of the scope may have started and still
+    be running (see `calendar.longest_occupancy`)."""
+    return select(func.coalesce(func.max(Resource.longest_booking_minutes), 0)) \
+        .where(in_scope).scalar_subquery()
+
+
+def minutes_before(moment: datetime, minutes):
+    """SQL: the instant `minutes` (an SQL integer) before `moment`, comparable with the
+    stored timestamps. SQLite's text keeps three decimals of the second where the stored
+    values have six: the same instant then reads as earlier, so a `>=` bound keeps it."""
+    bound = literal(moment, UTCDateTime)
+    if is_postgresql():
+        return bound - func.make_interval(0, 0, 0, 0, 0, minutes)
+    return func.strftime("%Y-%m-%d %H:%M:%f", bound,
+                         "-" + cast(minutes, String) + " minutes")
 
 
 def seconds_within(period: Period):
@@ -89,7 +109,6 @@ class QuotaLedger:
     def __init__(self) -> None:
         self.quotas: dict[tuple[int, int], list[Quota]] = {}
         self.used: dict[tuple[int, Period], float] = {}
-        self.lookbacks: dict[int, timedelta] = {}
 
     def quotas_for(self, resource: Resource, organisation_id: int) -> list[Quota]:
         key = (resource.id, organisation_id)
@@ -97,16 +116,12 @@ class QuotaLedger:
             self.quotas[key] = find_quotas(resource, organisation_id)
         return self.quotas[key]
 
-    def hours_used(self, quota: Quota, period: Period) -> float:
-        key = (quota.id, period)
-        if key not in self.used:
-            self.used[key] = hours_used(quota, period, self.lookback(quota))
-        return self.used[key]
-
-    def lookback(self, quota: Quota) -> timedelta:
-        if quota.id not in self.lookbacks:  # one read for the week's and the month's sums
-            self.lookbacks[quota.id] = longest_occupancy(resources_in_scope(quota))
-        return self.lookbacks[quota.id]
+    def hours_used(self, quota: Quota, periods: list[Period]) -> list[float]:
+        missing = [period for period in periods if (quota.id, period) not in self.used]
+        if missing:  # the week's and the month's sums in one statement
+            self.used.update(zip([(quota.id, period) for period in missing],
+                                 hours_used(quota, missing), strict=True))
+        return [self.used[(quota.id, period)] for period in periods]
 
 
 def quota_conflicts(resource: Resource, organisation_id: int, start: datetime, end: datetime,
@@ -117,15 +132,16 @@ def quota_conflicts(resource: Resource, organisation_id: int, start: datetime, e
     tz = zone(resource.timezone)
     exceeded = []
     for quota in ledger.quotas_for(resource, organisation_id):
-        limits = [(quota.max_hours_per_week, weeks_touched, "week"),
-                  (quota.max_hours_per_month, months_touched, "month")]
-        for limit, periods_of, name in limits:
-            if limit is None:
-                continue
-            for period in periods_of(start, end, tz):
-                total = ledger.hours_used(quota, period) + overlap_hours(start, end, period)
-                if total > limit + 1e-9:
-                    exceeded.append({"total": round(total, 2), "period": name,
-                                     "limit": round(limit, 2)})
+        limits = [(limit, name, period) for limit, periods_of, name in (
+                      (quota.max_hours_per_week, weeks_touched, "week"),
+                      (quota.max_hours_per_month, months_touched, "month"))
+                  if limit is not None for period in periods_of(start, end, tz)]
+        if not limits:
+            continue
+        used = ledger.hours_used(quota, [period for _limit, _name, period in limits])
+        for (limit, name, period), hours in zip(limits, used, strict=True):
+            total = hours + overlap_hours(start, end, period)
+            if total > limit + 1e-9:
+                exceeded.append({"total": round(total, 2), "period": name,
+                                 "limit": round(limit, 2)})
     return exceeded
-

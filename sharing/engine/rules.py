@@ -176,12 +176,6 @@ def resource_conflicts(slot: Slot, calendar: ResourceCalendar, now: datetime,
             + capacity_conflicts(slot, calendar, organisation_id))
 
 
-def is_free(slot: Slot, calendar: ResourceCalendar, now: datetime) -> bool:
-    """No resource rule objects; a busy resource is told apart first, without describing
-    each booking in the way (the free search asks this of a thousand resources)."""
-    return fits(slot, calendar) and not resource_conflicts(slot, calendar, now)
-
-
 def booker_conflicts(slot: Slot, user: User, organisation_id: int,
                      ledger: QuotaLedger | None = None) -> list[Conflict]:
     """The rules about who books: permission and the organisation's fair share."""
