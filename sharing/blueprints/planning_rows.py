@@ -36,7 +36,8 @@ class RowWriter:
 
     def rows(self, resources, timelines: Mapping[tuple[int, date], DayTimeline]) -> list[Markup]:
         cells = self.week_cells if self.axis is None else self.day_cell
-        return [Markup(f"<tr>{self.heading(r)}"
+        # every name, title and organisation is escaped where it is written (see above)
+        return [Markup(f"<tr>{self.heading(r)}"  # nosec B704
                        f"{cells(r, [timelines[r.id, day] for day in self.days])}</tr>")
                 for r in resources]
 
