@@ -199,6 +199,24 @@ def test_alternatives_nearest_same_day_first_and_bookable(scene, create_booking)
     book_each(scene, alternatives, timedelta(hours=1))
 
 
+def test_alternatives_skip_the_times_too_full_with_their_buffer(scene, create_booking):
+    """The times where too few units are left, moved back by the buffer, are passed over
+    before any rule is checked: no time that fits may be lost with them."""
+    scene.room.opening_hours = {"tue": [["08:00", "12:00"]]}
+    scene.room.slot_minutes, scene.room.quantity, scene.room.buffer_minutes = 30, 2, 15
+    db.session.commit()
+    create_booking(scene.room, scene.owner, scene.manager, at("2027-03-16 08:00"), 120)
+    create_booking(scene.room, scene.owner, scene.manager, at("2027-03-16 09:00"), 120)
+    with pytest.raises(BookingRefused) as refused:
+        book(scene.member, scene.request("2027-03-16 09:00", "2027-03-16 10:00"), now=NOW)
+    # both units are held from 09:00 until 10:15 (the first booking's buffer): 10:00 would
+    # need them until 11:15 with its own, 10:30 needs one of them from 10:30
+    assert [a.start for a in refused.value.alternatives] == [
+        at("2027-03-16 10:30"), at("2027-03-16 11:00"), at("2027-03-23 08:00"),
+        at("2027-03-23 08:30"), at("2027-03-23 09:00")]
+    book_each(scene, refused.value.alternatives, timedelta(hours=1))
+
+
 def test_alternatives_move_to_following_days_and_other_resources(scene, create_resource):
     scene.room.opening_hours = {"tue": [["10:00", "11:00"]], "thu": [["14:00", "16:00"]]}
     scene.room.tags = ["projecteur"]

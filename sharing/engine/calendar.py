@@ -9,6 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import Integer, String, cast, func, literal, null, select, union_all
@@ -69,6 +71,20 @@ class ResourceCalendar:
 
     def peak_units(self, start: datetime, end: datetime) -> int:
         return peak_units(self.occupancies_overlapping(start, end), start, end)
+
+    def crowded(self, limit: int) -> list[Interval]:
+        """Where more than `limit` units are held at once (buffers included)."""
+        crowded, level, since = [], 0, None
+        events = sorted(event for o in self.occupancies for event in (
+            (o.starts_at, o.units), (o.blocks_until, -o.units)))
+        for moment, changes in groupby(events, key=itemgetter(0)):
+            level += sum(units for _moment, units in changes)
+            if since is None and level > limit:
+                since = moment
+            elif since is not None and level <= limit:
+                crowded.append((since, moment))
+                since = None
+        return crowded
 
 
 def peak_units(occupancies: Iterable[Occupancy], start: datetime, end: datetime) -> int:

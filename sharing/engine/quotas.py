@@ -18,10 +18,16 @@ Period = tuple[datetime, datetime]
 SECONDS_PER_DAY = 86400
 
 
-def find_quotas(resource: Resource, organisation_id: int) -> list[Quota]:
+def find_quotas(resources: list[Resource], organisation_id: int) -> list[Quota]:
+    """The organisation's quotas on any of the resources, or on any of their kinds."""
     return list(db.session.scalars(select(Quota).where(
         Quota.organisation_id == organisation_id,
-        or_(Quota.resource_id == resource.id, Quota.resource_kind == resource.kind))))
+        or_(Quota.resource_id.in_({r.id for r in resources}),
+            Quota.resource_kind.in_({r.kind for r in resources})))))
+
+
+def is_quota_on(quota: Quota, resource: Resource) -> bool:
+    return quota.resource_id == resource.id or quota.resource_kind == resource.kind
 
 
 def weeks_touched(start: datetime, end: datetime, tz) -> list[Period]:
@@ -111,10 +117,16 @@ class QuotaLedger:
         self.used: dict[tuple[int, Period], float] = {}
 
     def quotas_for(self, resource: Resource, organisation_id: int) -> list[Quota]:
-        key = (resource.id, organisation_id)
-        if key not in self.quotas:
-            self.quotas[key] = find_quotas(resource, organisation_id)
-        return self.quotas[key]
+        self.read_quotas([resource], organisation_id)
+        return self.quotas[resource.id, organisation_id]
+
+    def read_quotas(self, resources: list[Resource], organisation_id: int) -> None:
+        """Those of many resources in one query (the alternatives' similar resources)."""
+        unread = [r for r in resources if (r.id, organisation_id) not in self.quotas]
+        if unread:
+            found = find_quotas(unread, organisation_id)
+            self.quotas.update({(r.id, organisation_id): [q for q in found if is_quota_on(q, r)]
+                                for r in unread})
 
     def hours_used(self, quota: Quota, periods: list[Period]) -> list[float]:
         missing = [period for period in periods if (quota.id, period) not in self.used]

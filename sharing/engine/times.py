@@ -4,6 +4,7 @@ Everything stored is UTC; rules about hours (opening hours, the slot grid, recur
 are about the site's wall clock, so they are evaluated in its timezone.
 """
 
+from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -88,7 +89,20 @@ def merge(intervals: list[Interval]) -> list[Interval]:
 
 
 def is_covered(start: datetime, end: datetime, intervals: list[Interval]) -> bool:
-    return any(a <= start and end <= b for a, b in merge(intervals))
+    return Coverage(intervals).covers(start, end)
+
+
+class Coverage:
+    """Intervals merged once, then asked about many times (the alternatives' candidate
+    times): each question is a bisection."""
+
+    def __init__(self, intervals: list[Interval]):
+        self.merged = merge(intervals)
+        self.starts = [start for start, _end in self.merged]
+
+    def covers(self, start: datetime, end: datetime) -> bool:
+        at = bisect_right(self.starts, start) - 1
+        return at >= 0 and end <= self.merged[at][1]
 
 
 def subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
