@@ -20,7 +20,14 @@ from sharing.engine.rules import (
     duration_conflicts,
     resource_conflicts,
 )
-from sharing.engine.times import Coverage, at_wall_minutes, open_intervals, subtract, zone
+from sharing.engine.times import (
+    Coverage,
+    Interval,
+    at_wall_minutes,
+    open_intervals,
+    subtract,
+    zone,
+)
 from sharing.models import Organisation, Resource, ResourceTag, User
 from sharing.services.permissions import is_visible_to_organisation
 
@@ -98,8 +105,7 @@ def open_and_not_closed(resource: Resource, calendar: ResourceCalendar, start: d
                     + calendar.external)
 
 
-def too_full(resource: Resource, calendar: ResourceCalendar, quantity: int
-             ) -> list[tuple[datetime, datetime]]:
+def too_full(resource: Resource, calendar: ResourceCalendar, quantity: int) -> list[Interval]:
     """Where a booking of `quantity` units may not lie, its buffer included: in front of
     each time when fewer units are left. On a busy day most candidate times fall there,
     and each would otherwise cost a check of every rule."""

@@ -9,8 +9,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import groupby
-from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import Integer, String, cast, func, literal, null, select, union_all
@@ -74,17 +72,12 @@ class ResourceCalendar:
 
     def crowded(self, limit: int) -> list[Interval]:
         """Where more than `limit` units are held at once (buffers included)."""
-        crowded, level, since = [], 0, None
-        events = sorted(event for o in self.occupancies for event in (
-            (o.starts_at, o.units), (o.blocks_until, -o.units)))
-        for moment, changes in groupby(events, key=itemgetter(0)):
-            level += sum(units for _moment, units in changes)
-            if since is None and level > limit:
-                since = moment
-            elif since is not None and level <= limit:
-                crowded.append((since, moment))
-                since = None
-        return crowded
+        if not self.occupancies:
+            return []
+        segments = usage_segments(self.occupancies,
+                                  min(o.starts_at for o in self.occupancies),
+                                  max(o.blocks_until for o in self.occupancies))
+        return merge([(start, end) for start, end, units in segments if units > limit])
 
 
 def peak_units(occupancies: Iterable[Occupancy], start: datetime, end: datetime) -> int:
