@@ -20,10 +20,8 @@ and prints the ratios feed/floor (goal ≤ 1.3) and 304/200 (goal ≤ 0.05).
 """
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from icalendar import Calendar, Event  # noqa: E402
+from reports import medians_taking_turns  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -38,8 +37,6 @@ from sharing import create_app  # noqa: E402
 from sharing.core.extensions import db  # noqa: E402
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User  # noqa: E402
 from sharing.services.feeds import resource_feed_url  # noqa: E402
-
-WARM_UP = 2
 
 
 def arguments() -> argparse.Namespace:
@@ -92,19 +89,6 @@ def seed(events: int) -> tuple[User, Resource]:
     return reader, room
 
 
-def median_seconds(runs: dict, repeat: int) -> dict[str, float]:
-    """Each run's median time. The runs take turns, so that a load on a shared machine
-    weighs on all of them alike and the ratios stay fair."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for turn in range(WARM_UP + repeat):
-        for name, run in runs.items():
-            began = time.perf_counter()
-            run()
-            if turn >= WARM_UP:
-                times[name].append(time.perf_counter() - began)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
 def plain_events(body: bytes) -> list[dict]:
     """The served events' values, read back once: the floor builds the same events."""
     return [{name: event.decoded(name) for name in event}
@@ -147,7 +131,7 @@ def bench(args: argparse.Namespace, url: str, folder: Path) -> None:
     etag = first.headers["ETag"]
     events = plain_events(first.data)
     assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
-    medians = median_seconds({
+    medians = medians_taking_turns({
         "full": lambda: client.get(path),
         "conditional": lambda: client.get(path, headers={"If-None-Match": etag}),
         "alone": lambda: floor(events)}, args.repeat)

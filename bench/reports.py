@@ -9,10 +9,10 @@ Run by hand (not collected by pytest), from the repository root:
 It seeds 500 resources of the four kinds on two sites (40% with opening hours, a few
 closures), 10 organisations, then bookings over 2027 (30 min to 4 h, 90% confirmed, 5%
 cancelled, 5% pending) and a charge in credits for one booking in ten. On PostgreSQL
-it then runs ANALYZE, as autovacuum would. It times, median of `--repeat` runs after one
-warm-up, `impact_report` for 2027-01-01..2027-12-31 as the
-coordinator, and `SELECT sum(ends_at - starts_at)` over the confirmed bookings of 2027,
-and prints both and their ratio.
+it then runs ANALYZE, as autovacuum would. It times `impact_report` for
+2027-01-01..2027-12-31 as the coordinator, and `SELECT sum(ends_at - starts_at)` over the
+confirmed bookings of 2027, taking turns (a load on the machine then weighs on both alike),
+and prints the median of `--repeat` runs of each (after two warm-ups) and their ratio.
 """
 
 import argparse
@@ -114,6 +114,19 @@ def median_seconds(run, repeat: int) -> float:
     return statistics.median(times)
 
 
+def medians_taking_turns(runs: dict, repeat: int, warm_up: int = 2) -> dict[str, float]:
+    """Each run's median time. The runs take turns, so that a load on a shared machine
+    weighs on all of them alike and the ratios stay fair."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for turn in range(warm_up + repeat):
+        for name, run in runs.items():
+            began = time.perf_counter()
+            run()
+            if turn >= warm_up:
+                times[name].append(time.perf_counter() - began)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def floor_query():
     """The same rows as the report's hours, summed once: the least any report can cost."""
     start, end = datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
@@ -140,8 +153,10 @@ def measure(url: str, label: str, args) -> None:
         print(f"[{label}] seeded {args.bookings:,} bookings on {args.resources} resources "
               f"in {time.perf_counter() - began:.1f} s")
         query = read_query(YEAR)
-        report_time = median_seconds(lambda: impact_report(admin, query), args.repeat)
-        sum_time = median_seconds(lambda: db.session.scalar(floor_query()), args.repeat)
+        medians = medians_taking_turns({
+            "report": lambda: impact_report(admin, query),
+            "sum": lambda: db.session.scalar(floor_query())}, args.repeat)
+        report_time, sum_time = medians["report"], medians["sum"]
         hours = impact_report(admin, query)["totals"]["hours"]
         print(f"[{label}] year's impact report: {report_time * 1000:.1f} ms "
               f"(median of {args.repeat}; {hours:,.0f} hours booked)")
@@ -184,7 +199,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--bookings", type=int, default=100_000)
     parser.add_argument("--resources", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--pg-server", default=os.environ.get("SHARING_BENCH_PG",
                                                               DEFAULT_PG_SERVER))

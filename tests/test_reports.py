@@ -3,7 +3,8 @@ straddling each edge of the period and one across the night the clocks go forwar
 
 import csv
 import io
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
 
 import pytest
 from api_helpers import Api
@@ -12,8 +13,9 @@ from engine_helpers import at
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
 from sharing.engine import NotAllowed
+from sharing.engine.times import at_wall_minutes, open_intervals, zone
 from sharing.models import Closure, CreditEntry
-from sharing.services.reports import impact_report, read_query
+from sharing.services.reports import impact_report, read_query, weekly_seconds
 
 MARCH = {"start": "2027-03-01", "end": "2027-03-31"}
 
@@ -234,3 +236,26 @@ def test_the_report_says_no_shows_are_not_counted(client, login, pole):
     login(admin)
     page = client.get("/reports/?start=2027-03-01&end=2027-03-31").text
     assert "No-shows are not counted: bookings have no check-in." in page
+
+
+SUNDAYS_ROUND_THE_CLOCK = json.dumps({"sun": [["00:00", "24:00"]]})
+EARLY_SUNDAYS = json.dumps({"sun": [["01:00", "04:00"]], "mon": [["08:00", "12:00"]]})
+
+
+@pytest.mark.parametrize(("hours", "first", "last", "expected_hours"), [
+    # Sundays of March 2027: the 28th lasts 23 hours in Paris
+    (SUNDAYS_ROUND_THE_CLOCK, date(2027, 3, 1), date(2027, 3, 31), 24 * 3 + 23),
+    # Sundays of October 2027: the 31st lasts 25 hours
+    (SUNDAYS_ROUND_THE_CLOCK, date(2027, 10, 1), date(2027, 10, 31), 24 * 4 + 25),
+    # 01:00-04:00 on the wall clock: 2 real hours on 28 March, 4 on 31 October
+    (EARLY_SUNDAYS, date(2027, 3, 28), date(2027, 3, 29), 2 + 4),
+    (EARLY_SUNDAYS, date(2027, 10, 31), date(2027, 10, 31), 4),
+])
+def test_open_hours_follow_the_clock_changes(hours, first, last, expected_hours):
+    """Counted day by day on the wall clock, except on the nights the clocks change:
+    checked by hand, and against the open intervals laid out on the timeline."""
+    tz = zone("Europe/Paris")
+    laid_out = sum((b - a).total_seconds() for a, b in open_intervals(
+        hours, tz, at_wall_minutes(first, 0, tz), at_wall_minutes(last, 24 * 60, tz)))
+    assert weekly_seconds(hours, "Europe/Paris", first, last) == laid_out \
+        == expected_hours * 3600

@@ -14,18 +14,18 @@ those booked by another organisation than the resource's owner: the core "mutual
 indicator. The coordinator sees the whole pole; a member, only its organisation's part.
 """
 
-from bisect import bisect_right
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from operator import itemgetter
 from typing import Annotated, Any
 
 from flask_babel import gettext as _
 from pydantic import ConfigDict
 from sqlalchemy import (
     Float,
+    Text,
     and_,
     case,
     cast,
@@ -47,7 +47,7 @@ from sharing.core.extensions import db
 from sharing.core.validation import EARLIEST_DATE, LATEST_DATE, InvalidInput
 from sharing.engine.calendar import longest_occupancy
 from sharing.engine.contracts import NotAllowed
-from sharing.engine.policy import WEEKDAYS, has_opening_hours
+from sharing.engine.policy import WEEKDAYS, weekly_hours
 from sharing.engine.times import at_wall_minutes, merge, open_intervals, zone
 from sharing.models import (
     RESOURCE_KINDS,
@@ -64,6 +64,7 @@ from sharing.services.permissions import can_see_report_of, is_admin
 # Assumed for resources without opening hours, and said so in the report.
 DEFAULT_OPENING_HOURS = {day: [["08:00", "20:00"]] if day not in ("sat", "sun") else []
                          for day in WEEKDAYS}
+DEFAULT_HOURS_TEXT = json.dumps(DEFAULT_OPENING_HOURS)
 LONGEST_PERIOD_DAYS = 3 * 366  # a report's cost is bounded by its months and resources
 PEOPLE_KINDS = ("staff", "expertise")
 SECONDS_PER_DAY = 86400
@@ -213,15 +214,17 @@ def core_rows(statement) -> list[Row]:
     return db.session.connection().execute(statement).all()
 
 
-# What a report reads of a resource: rows, lighter than the mapped objects.
-NamedResource = Row[tuple[int, str, str, int, int, dict, str]]
+# What a report reads of a resource: rows, lighter than the mapped objects; the opening
+# hours as their JSON text, parsed once per distinct timetable.
+NamedResource = Row[tuple[int, str, str, int, int, str, str]]
 
 
 def resources_named(query: ReportQuery) -> list[NamedResource]:
     """Every resource the filters name, in the order reports list them."""
     statement = select(Resource.id, Resource.name, Resource.kind,
                        Resource.owner_organisation_id, Resource.quantity,
-                       Resource.opening_hours, Site.timezone).join(Site)
+                       cast(Resource.opening_hours, Text).label("opening_hours"), Site.timezone) \
+        .join(Site)
     for wanted, attribute in ((query.site, Resource.site_id), (query.kind, Resource.kind),
                               (query.resource, Resource.id)):
         if wanted is not None:
@@ -366,22 +369,42 @@ def credit_rows(scope: Scope):
 # --- open hours ------------------------------------------------------------------------------
 
 def open_seconds(resources: list[NamedResource], query: ReportQuery) -> dict[int, float]:
-    """Seconds each resource is open in the period: its weekly hours (or the default)
-    on its site's clock, minus its closures. One computation per distinct week."""
-    closures = closures_of(resources, query)
-    by_pattern: dict[tuple[str, str], list] = {}
-    result = {}
+    """Seconds each resource is open in the period: its weekly hours (or the default) on
+    its site's clock, minus its closures. One count per distinct timetable and clock."""
+    closures, by_timetable, result = closures_of(resources, query), {}, {}
     for resource in resources:
-        hours = resource.opening_hours if has_opening_hours(resource.opening_hours) \
-            else DEFAULT_OPENING_HOURS
-        # the same hours written in another order are only computed twice
-        key = (repr(hours), resource.timezone)
-        if key not in by_pattern:
-            by_pattern[key] = open_spans(hours, resource.timezone, query)
-        spans, seconds = by_pattern[key]
+        hours, tz_name = counted_hours(resource.opening_hours), resource.timezone
+        if (hours, tz_name) not in by_timetable:
+            by_timetable[hours, tz_name] = weekly_seconds(hours, tz_name, query.start,
+                                                          query.end)
+        seconds = by_timetable[hours, tz_name]
         holes = closures.get(resource.id)
-        result[resource.id] = seconds - seconds_closed(spans, holes) if holes else seconds
+        result[resource.id] = seconds - seconds_closed(hours, tz_name, holes, query) \
+            if holes else seconds
     return result
+
+
+def counted_hours(opening_hours: str | None) -> str:
+    """The resource's weekly hours (JSON text), or the default a report assumes when it
+    has none."""
+    return DEFAULT_HOURS_TEXT if weekly_hours(opening_hours).always_open else opening_hours
+
+
+def weekly_seconds(opening_hours: str, tz_name: str, first: date, last: date) -> float:
+    """Seconds open from `first` to `last` (whole local days): minutes on the wall clock,
+    except on the days the clock changes, whose spans are placed on the timeline."""
+    hours, tz, seconds = weekly_hours(opening_hours), zone(tz_name), 0.0
+    day, midnight = first, datetime.combine(first, time(), tz)
+    while day <= last:
+        spans, following = hours.days[day.weekday()], day + timedelta(days=1)
+        next_midnight = datetime.combine(following, time(), tz)
+        if spans and midnight.utcoffset() == next_midnight.utcoffset():
+            seconds += 60 * sum(b - a for a, b in spans)
+        elif spans:
+            seconds += sum((at_wall_minutes(day, b, tz) - at_wall_minutes(day, a, tz))
+                           .total_seconds() for a, b in spans)
+        day, midnight = following, next_midnight
+    return seconds
 
 
 def period_on(tz_name: str, query: ReportQuery) -> tuple[datetime, datetime]:
@@ -407,29 +430,16 @@ def closures_of(resources: list[NamedResource], query: ReportQuery) -> dict[int,
     return {resource_id: merge(holes) for resource_id, holes in closures.items()}
 
 
-def open_spans(hours: dict, tz_name: str, query: ReportQuery) -> tuple[list, float]:
-    """A week pattern's open spans in the period, on a clock (sorted, apart), and their
-    length."""
+def seconds_closed(hours: str, tz_name: str, holes: list, query: ReportQuery
+                   ) -> float:
+    """Seconds of the open hours inside the holes (apart), within the period: only the
+    days of each hole are laid out."""
     start, end = period_on(tz_name, query)
-    spans = [(max(a, start), min(b, end))
-             for a, b in open_intervals(hours, zone(tz_name), start, end)]
-    return spans, seconds_in(spans)
-
-
-def seconds_in(spans) -> float:
-    return sum((b - a).total_seconds() for a, b in spans)
-
-
-def seconds_closed(spans: list, holes: list) -> float:
-    """Seconds of the open spans inside the holes (both sorted and apart): only the spans
-    around each hole are read."""
     closed = 0.0
     for hole_start, hole_end in holes:
-        index = bisect_right(spans, hole_start, key=itemgetter(1))
-        while index < len(spans) and spans[index][0] < hole_end:
-            start, end = spans[index]
-            closed += (min(end, hole_end) - max(start, hole_start)).total_seconds()
-            index += 1
+        hole_start, hole_end = max(hole_start, start), min(hole_end, end)
+        closed += sum((min(b, hole_end) - max(a, hole_start)).total_seconds()
+                      for a, b in open_intervals(hours, zone(tz_name), hole_start, hole_end))
     return closed
 
 
@@ -452,14 +462,6 @@ class Tally:
     sessions: int = 0
     organisations: set[int] = field(default_factory=set)
 
-    def add(self, seconds, unit_seconds, sessions, cross: bool, people: bool, org_id):
-        self.seconds += seconds
-        self.unit_seconds += unit_seconds
-        self.cross_seconds += seconds if cross else 0
-        self.people_seconds += seconds if people else 0
-        self.sessions += sessions if people else 0
-        self.organisations.add(org_id)
-
     def absorb(self, other: "Tally") -> None:
         self.seconds += other.seconds
         self.unit_seconds += other.unit_seconds
@@ -471,6 +473,12 @@ class Tally:
 
 @dataclass
 class Tallies:
+    """What the report counts, per resource, booking organisation and month. A resource's
+    tally holds seconds, cross-organisation and unit-seconds, and who booked it; an
+    organisation's, seconds, cross-organisation and staff seconds, and sessions."""
+
+    owners: dict[int, int]
+    people: set[int]
     total: Tally = field(default_factory=Tally)
     resources: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
     organisations: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
@@ -478,69 +486,64 @@ class Tallies:
     cancellations: dict[int, tuple[int, int]] = field(default_factory=dict)
     credits: dict[int, int] = field(default_factory=dict)
 
+    def add(self, resource_id: int, org_id: int, units: int, seconds: float,
+            bookings: int) -> None:
+        """Seconds that an organisation booked of a resource (in `bookings` bookings)."""
+        resource, organisation = self.resources[resource_id], self.organisations[org_id]
+        resource.seconds += seconds
+        organisation.seconds += seconds
+        resource.unit_seconds += seconds * units
+        resource.organisations.add(org_id)
+        if self.owners[resource_id] != org_id:
+            resource.cross_seconds += seconds
+            organisation.cross_seconds += seconds
+        if resource_id in self.people:
+            organisation.people_seconds += seconds
+            organisation.sessions += bookings
 
-@dataclass
-class Booked:
-    """One clock's booked seconds before they are grouped: per (resource, organisation)
-    [seconds, unit-seconds, sessions] inside the period, per (month, shared) seconds."""
+    def add_to_month(self, label: str, seconds: float, shared: bool) -> None:
+        month = self.months[label]
+        month.seconds += seconds
+        month.cross_seconds += seconds if shared else 0
 
-    owners: dict[int, int]
-    pairs: dict[tuple[int, int], list] = field(
-        default_factory=lambda: defaultdict(lambda: [0.0, 0.0, 0]))
-    months: dict[tuple[int, bool], float] = field(default_factory=lambda: defaultdict(float))
+    def count(self, scope: Scope) -> None:
+        """One clock's bookings: counted whole by the month they start in, then what
+        crosses a boundary moves across it."""
+        labels = [month.label for month in scope.months]
+        for resource_id, org_id, units, month, shared, seconds, bookings in whole_rows(scope):
+            seconds = round(seconds)  # SQLite's day fractions are off by microseconds
+            if resource_id is None:
+                self.add_to_month(labels[month], seconds, shared)
+            else:
+                self.add(resource_id, org_id, units, seconds, bookings)
+        for boundary, resource_id, org_id, units, seconds in crossing_rows(scope):
+            self.move_across(labels, boundary, resource_id, org_id, units, seconds)
+        for org_id, count, late in cancellation_rows(scope):
+            before = self.cancellations.get(org_id, (0, 0))
+            self.cancellations[org_id] = (before[0] + count, before[1] + (late or 0))
+        for org_id, cents in credit_rows(scope):
+            self.credits[org_id] = self.credits.get(org_id, 0) + (cents or 0)
 
-    def add_pair(self, resource_id, org_id, units, seconds, bookings) -> None:
-        pair = self.pairs[resource_id, org_id]
-        pair[0] += seconds
-        pair[1] += seconds * units
-        pair[2] += bookings
-
-    def add_crossing(self, boundary, resource_id, org_id, units, seconds, last: int) -> None:
+    def move_across(self, labels: list[str], boundary: int, resource_id: int, org_id: int,
+                    units: int, seconds: float) -> None:
         """What crosses a boundary goes from the month before it to the month after it
         (month k holds its whole bookings + what crosses its start - what crosses its end);
         what crosses the period's start comes in, what crosses its end goes out."""
-        shared = self.owners[resource_id] != org_id
+        shared, last = self.owners[resource_id] != org_id, len(labels)
         if boundary < last:
-            self.months[boundary, shared] += seconds
+            self.add_to_month(labels[boundary], seconds, shared)
         if boundary > 0:
-            self.months[boundary - 1, shared] -= seconds
+            self.add_to_month(labels[boundary - 1], -seconds, shared)
         if boundary in (0, last):
-            inside = seconds if boundary == 0 else -seconds
-            self.add_pair(resource_id, org_id, units, inside, 0)
-
-
-def booked(scope: Scope, owners: dict[int, int]) -> Booked:
-    counted = Booked(owners)
-    for resource_id, org_id, units, month, shared, seconds, bookings in whole_rows(scope):
-        if resource_id is None:
-            counted.months[month, bool(shared)] += float(seconds)
-        else:
-            counted.add_pair(resource_id, org_id, units, float(seconds), bookings)
-    for boundary, resource_id, org_id, units, seconds in crossing_rows(scope):
-        counted.add_crossing(boundary, resource_id, org_id, units, float(seconds),
-                             last=len(scope.months))
-    return counted
+            self.add(resource_id, org_id, units, seconds if boundary == 0 else -seconds, 0)
 
 
 def tally(scopes: list[Scope], resources: list[NamedResource]) -> Tallies:
-    tallies = Tallies()
-    owners = {r.id: r.owner_organisation_id for r in resources}
-    people = {r.id for r in resources if r.kind in PEOPLE_KINDS}
+    tallies = Tallies(owners={r.id: r.owner_organisation_id for r in resources},
+                      people={r.id for r in resources if r.kind in PEOPLE_KINDS})
     for scope in scopes:
-        counted = booked(scope, owners)
-        for (resource_id, org_id), (seconds, unit_seconds, sessions) in counted.pairs.items():
-            facts = (round(seconds), round(unit_seconds), sessions,
-                     owners[resource_id] != org_id, resource_id in people, org_id)
-            tallies.resources[resource_id].add(*facts)
-            tallies.organisations[org_id].add(*facts)
-        for (idx, cross), seconds in counted.months.items():
-            tallies.months[scope.months[idx].label].add(round(seconds), 0, 0, cross, False, None)
-        for org_id, count, late in cancellation_rows(scope):
-            before = tallies.cancellations.get(org_id, (0, 0))
-            tallies.cancellations[org_id] = (before[0] + count, before[1] + (late or 0))
-        for org_id, cents in credit_rows(scope):
-            tallies.credits[org_id] = tallies.credits.get(org_id, 0) + (cents or 0)
-    for counted in tallies.resources.values():  # each pair counts in one resource
+        tallies.count(scope)
+    for counted in tallies.resources.values():  # each booking counts in one resource
         tallies.total.absorb(counted)
     return tallies
 
@@ -562,7 +565,7 @@ def impact_report(viewer: User, query: ReportQuery) -> dict[str, Any]:
         "organisation_id": organisation_id,
         "default_opening_hours": {
             "hours": "08:00-20:00, Monday to Friday",
-            "resources": sum(1 for r in resources if not has_opening_hours(r.opening_hours))},
+            "resources": sum(1 for r in resources if weekly_hours(r.opening_hours).always_open)},
         "no_shows_counted": False,  # bookings have no check-in to tell who came
         "totals": {
             "hours": hours(total.seconds), "cross_org_hours": hours(total.cross_seconds),
