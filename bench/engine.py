@@ -603,9 +603,8 @@ def print_table(backend: str, by_size: dict[int, dict[str, Measure]], free: dict
 
 def bench_backend(backend: Backend, sizes: list[int], repeat: int, seed: int, plans: bool,
                   workdir: Path) -> list[str]:
-    os.environ["SHARING_INSTANCE_PATH"] = str(workdir / "instance")
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": backend.url,
-                      "TESTING": True})
+                      "TESTING": True}, instance_path=workdir / "instance")
     print(f"\n#### {backend.name}: {make_url(backend.url).render_as_string()}")
     with app.app_context():
         try:

@@ -130,9 +130,8 @@ def seed(database_url: str, instance: Path, clients: int) -> Seeded:
     from sharing.models import Membership, Organisation, Resource, Site, User
     from sharing.services.api_tokens import create_api_token
 
-    os.environ["SHARING_INSTANCE_PATH"] = str(instance)  # this process seeds, then waits
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "load",
-                      "TESTING": True})
+                      "TESTING": True}, instance_path=instance)
     with app.app_context():
         upgrade()
         site = Site(name="Voiron", timezone="Europe/Paris")
