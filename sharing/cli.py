@@ -14,10 +14,19 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from sharing.core.extensions import db
 from sharing.core.validation import InvalidInput
-from sharing.models import OUTBOX_STATUSES, ROLES, Organisation, OutboxMessage, User
+from sharing.models import (
+    OUTBOX_STATUSES,
+    ROLES,
+    BookedMonth,
+    Organisation,
+    OutboxMessage,
+    User,
+    recount_booked_months,
+)
 from sharing.services import (
     accounts,
     api_tokens,
@@ -232,5 +241,18 @@ def when(message: OutboxMessage) -> str:
     return f"{label} {moment:%Y-%m-%d %H:%M} UTC"
 
 
+report_commands = AppGroup("reports", help="Impact reports.")
+
+
+@report_commands.command("recount")
+def recount_months() -> None:
+    """Count every booking's months again, for the reports: after bookings were written
+    straight into the database (a bulk import), which the application did not see."""
+    with saving():
+        recount_booked_months(db.session.connection())
+    report("Counted the bookings' months again.", db.session.scalar(
+        select(func.count()).select_from(BookedMonth)))
+
+
 COMMANDS = [site_commands, org_commands, user_commands, token_commands, person_commands,
-            calendar_commands, load_demo, take_backup, worker, mail_commands]
+            calendar_commands, load_demo, take_backup, worker, mail_commands, report_commands]

@@ -6,17 +6,21 @@ cancelled or rejected, so that feeds, reports and audits stay true.
 """
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from math import ceil
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -30,6 +34,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 from sqlalchemy.orm.attributes import set_committed_value
@@ -514,6 +519,234 @@ def _widen_after_a_move(mapper, connection, booking: Booking) -> None:
     if any(state.attrs[name].history.has_changes()
            for name in ("starts_at", "blocks_until", "resource", "resource_id")):
         _widen_longest_booking(mapper, connection, booking)
+
+
+class BookedMonth(db.Model):
+    """Bookings summed per resource, booking organisation and month on the clock of the
+    resource's site: a report of whole months reads these few rows, not every booking.
+    Kept by the listeners below, in the flush that writes the booking. A confirmed booking
+    over several months counts its part of the time in each, and counts in `bookings` in
+    the month it starts; a cancelled one counts there too, and whether it was cancelled
+    after its resource's free-cancellation deadline (counted again when the deadline
+    changes, as reports judge by the deadline of the day). A count brought back to zero
+    stays as a row of zeros. `shared`: the organisation is not the resource's owner
+    (counted again when the owner changes), so that a report reads no resource.
+    """
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"),
+                                                 primary_key=True)
+    seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    unit_seconds: Mapped[int] = mapped_column(BigInteger, default=0)  # times the units
+    bookings: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_late: Mapped[int] = mapped_column(Integer, default=0)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+COUNTS = ("seconds", "unit_seconds", "bookings", "cancelled", "cancelled_late")
+# What a booking counts with (its resource's relationship included).
+COUNTED_FIELDS = ("status", "starts_at", "ends_at", "quantity", "resource", "resource_id",
+                  "organisation_id", "decided_at")
+# What it counts with of its resource (the clock is its site's).
+RESOURCE_COUNTED = ("timezone", "free_cancellation_minutes", "owner_organisation_id")
+COUNTED_COLUMNS = (Booking.status, Booking.starts_at, Booking.ends_at, Booking.quantity,
+                   Booking.resource_id, Booking.organisation_id, Booking.decided_at)
+
+
+def month_start(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which `day`'s month begins on the clock (as reports cut it)."""
+    return datetime.combine(day.replace(day=1), time()).replace(tzinfo=tz, fold=0) \
+        .astimezone(UTC)
+
+
+def following_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=31)).replace(day=1)
+
+
+def month_parts(starts_at: datetime, ends_at: datetime, tz: ZoneInfo
+                ) -> list[tuple[date, int]]:
+    """(month, seconds inside it) for each month of the clock a booking runs in."""
+    # in UTC: Python subtracts two times of one zone on the wall clock, DST ignored
+    starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+    month = starts_at.astimezone(tz).date().replace(day=1)
+    # where the clock changes at midnight, the local date and the cut may disagree
+    if starts_at < month_start(month, tz):
+        month = (month - timedelta(days=1)).replace(day=1)
+    elif starts_at >= month_start(following_month(month), tz):
+        month = following_month(month)
+    parts = []
+    while True:
+        following = following_month(month)
+        boundary = month_start(following, tz)
+        parts.append((month, int((min(ends_at, boundary) - starts_at).total_seconds())))
+        if ends_at <= boundary:
+            return parts
+        month, starts_at = following, boundary
+
+
+@dataclass(frozen=True)
+class CountedResource:
+    """What counting a booking needs of its resource."""
+
+    timezone: ZoneInfo
+    free_cancellation_minutes: int
+    owner_organisation_id: int
+
+
+def booked_month_rows(fields: dict, sign: int, resource: CountedResource) -> list[dict]:
+    """The counts one booking adds (sign 1) or takes away (sign -1)."""
+    key = {"resource_id": fields["resource_id"], "organisation_id": fields["organisation_id"],
+           "shared": fields["organisation_id"] != resource.owner_organisation_id}
+    zero = dict.fromkeys(COUNTS, 0)
+    try:
+        parts = month_parts(fields["starts_at"], fields["ends_at"], resource.timezone)
+    except OverflowError:  # a row from before the bounds, at the calendar's very edge:
+        return []  # no report can ask for its months (reports end in 2100)
+    if fields["status"] == "cancelled":
+        deadline = fields["starts_at"] - timedelta(minutes=resource.free_cancellation_minutes)
+        late = fields["decided_at"] is not None and fields["decided_at"] > deadline
+        return [{**key, **zero, "month": parts[0][0], "cancelled": sign,
+                 "cancelled_late": sign if late else 0}]
+    if fields["status"] != "confirmed":
+        return []
+    return [{**key, **zero, "month": month, "seconds": sign * seconds,
+             "unit_seconds": sign * seconds * fields["quantity"],
+             "bookings": sign if index == 0 else 0}
+            for index, (month, seconds) in enumerate(parts)]
+
+
+def summed_by_month(rows: list[dict]) -> list[dict]:
+    """One row per (month, resource, organisation), its counts added up, in key order."""
+    totals: dict[tuple, dict] = {}
+    for row in rows:
+        total = totals.setdefault((row["month"], row["resource_id"], row["organisation_id"]),
+                                  row)
+        if total is not row:
+            for name in COUNTS:
+                total[name] += row[name]
+    return [totals[key] for key in sorted(totals)]
+
+
+def add_to_booked_months(connection, rows: list[dict]) -> None:
+    """Add the rows' counts to those stored, in one statement (which may not name a row
+    twice); in key order, so that two transactions meet on the same row in the same
+    order."""
+    rows = [row for row in summed_by_month(rows) if any(row[name] for name in COUNTS)]
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(BookedMonth).values(rows)
+    table = BookedMonth.__table__
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.month, table.c.resource_id, table.c.organisation_id],
+        set_={name: table.c[name] + statement.excluded[name] for name in COUNTS}))
+
+
+def counted_resource(connection, resource_id: int, booking: Booking) -> CountedResource:
+    """The booking's resource as the session holds it (the engine has loaded it, and its
+    site, to check the booking), else read."""
+    session = object_session(booking)
+    resource = session.identity_map.get(Session.identity_key(Resource, resource_id)) \
+        if session else None
+    site = resource.__dict__.get("site") if resource is not None else None
+    if site is not None and "timezone" in site.__dict__ and all(
+            name in resource.__dict__ for name in RESOURCE_COUNTED[1:]):
+        return CountedResource(ZoneInfo(site.timezone), *[
+            getattr(resource, name) for name in RESOURCE_COUNTED[1:]])
+    timezone, *facts = connection.execute(
+        select(Site.timezone, Resource.free_cancellation_minutes,
+               Resource.owner_organisation_id)
+        .join(Resource, Resource.site_id == Site.id).where(Resource.id == resource_id)).one()
+    return CountedResource(ZoneInfo(timezone), *facts)
+
+
+def counted_rows(connection, booking: Booking, fields: dict, sign: int) -> list[dict]:
+    if fields["status"] not in ("confirmed", "cancelled"):
+        return []
+    return booked_month_rows(fields, sign, counted_resource(connection, fields["resource_id"],
+                                                            booking))
+
+
+def stored_counted_fields(connection, booking_id: int) -> dict:
+    return connection.execute(select(*COUNTED_COLUMNS).where(Booking.id == booking_id)) \
+        .one()._asdict()
+
+
+def is_recounted(booking: Booking) -> bool:
+    state = inspect(booking)
+    return any(state.attrs[name].history.has_changes() for name in COUNTED_FIELDS)
+
+
+@event.listens_for(Booking, "after_insert")
+def _count_new_booking(_mapper, connection, booking: Booking) -> None:
+    fields = {column.key: getattr(booking, column.key) for column in COUNTED_COLUMNS}
+    add_to_booked_months(connection, counted_rows(connection, booking, fields, 1))
+
+
+@event.listens_for(Booking, "before_update")
+def _note_counted_before(_mapper, connection, booking: Booking) -> None:
+    """The counts as stored, read before the UPDATE: the attributes' history may not hold
+    the previous resource when the relationship was set without being loaded."""
+    if is_recounted(booking):
+        inspect(booking).info["counted_before"] = stored_counted_fields(connection,
+                                                                        booking.id)
+
+
+@event.listens_for(Booking, "after_update")
+def _recount_booking(_mapper, connection, booking: Booking) -> None:
+    before = inspect(booking).info.pop("counted_before", None)
+    if before is None:
+        return
+    after = {column.key: getattr(booking, column.key) for column in COUNTED_COLUMNS}
+    add_to_booked_months(connection, counted_rows(connection, booking, before, -1)
+                         + counted_rows(connection, booking, after, 1))
+
+
+@event.listens_for(Booking, "before_delete")
+def _uncount_booking(_mapper, connection, booking: Booking) -> None:
+    add_to_booked_months(connection, counted_rows(
+        connection, booking, stored_counted_fields(connection, booking.id), -1))
+
+
+def recount_booked_months(connection, resource_ids: list[int] | None = None) -> None:
+    """Count again from the bookings, for these resources (None: all): after their site's
+    clock changed, or bookings were written without the ORM (a migration, a bulk load)."""
+    table = BookedMonth.__table__
+    chosen = [] if resource_ids is None else [table.c.resource_id.in_(resource_ids)]
+    connection.execute(table.delete().where(*chosen))
+    bookings = select(*COUNTED_COLUMNS, Site.timezone, Resource.free_cancellation_minutes,
+                      Resource.owner_organisation_id) \
+        .join(Resource, Resource.id == Booking.resource_id) \
+        .join(Site, Site.id == Resource.site_id) \
+        .where(Booking.status.in_(("confirmed", "cancelled")),
+               *([] if resource_ids is None else [Booking.resource_id.in_(resource_ids)]))
+    rows = summed_by_month([
+        counted for row in connection.execute(bookings).mappings()
+        for counted in booked_month_rows(dict(row), 1, CountedResource(
+            ZoneInfo(row["timezone"]), row["free_cancellation_minutes"],
+            row["owner_organisation_id"]))])
+    for start in range(0, len(rows), 5000):
+        connection.execute(table.insert(), rows[start:start + 5000])
+
+
+@event.listens_for(Resource, "after_update")
+def _recount_a_changed_resource(_mapper, connection, resource: Resource) -> None:
+    """A resource moved to another site may run on another clock; a new free-cancellation
+    deadline judges its cancellations again; a new owner shares it with others."""
+    state = inspect(resource)
+    if any(state.attrs[name].history.has_changes() for name in (
+            "site_id", "site", "free_cancellation_minutes", "owner_organisation_id",
+            "owner")):
+        recount_booked_months(connection, [resource.id])
+
+
+@event.listens_for(Site, "after_update")
+def _recount_on_a_new_clock(_mapper, connection, site: Site) -> None:
+    if inspect(site).attrs.timezone.history.has_changes():
+        recount_booked_months(connection, list(connection.scalars(
+            select(Resource.id).where(Resource.site_id == site.id))))
 
 
 class ApiToken(db.Model):

@@ -1,12 +1,15 @@
 """The command line: each command writes what it says and prints the new id last; bad
 input exits non-zero with the reason and writes nothing."""
 
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from sharing.core.extensions import db
 from sharing.models import (
     ApiToken,
+    BookedMonth,
     Booking,
     Membership,
     Organisation,
@@ -199,3 +202,24 @@ def test_demo_twice_adds_nothing_the_second_time(runner):
     assert counts(*DEMO_TABLES) == loaded
     assert "added 0 sites, 0 organisations, 0 users, 0 resources, 0 bookings" in second.stdout
     assert "claire.dumas@example.org" in second.stdout
+
+
+def test_reports_recount_counts_bookings_written_straight_into_the_database(
+        runner, scene):
+    """A bulk import skips the flush that counts each booking's months: the command counts
+    them, and prints how many month rows it wrote."""
+    start = datetime(2027, 3, 31, 20, 0, tzinfo=UTC)  # 22:00-02:00 in Paris: two months
+    db.session.execute(insert(Booking.__table__), {
+        "uid": "imported", "resource_id": scene.room.id, "organisation_id": scene.booker.id,
+        "user_id": scene.member.id, "starts_at": start, "ends_at": start + timedelta(hours=4),
+        "blocks_until": start + timedelta(hours=4), "quantity": 1, "title": "", "note": "",
+        "status": "confirmed", "sequence": 0, "created_at": start, "updated_at": start,
+        "decision_reason": ""})
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(BookedMonth)) == 0
+    result = runner.invoke(args=["reports", "recount"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "2"
+    assert db.session.execute(select(BookedMonth.month, BookedMonth.seconds)
+                              .order_by(BookedMonth.month)).all() == [
+        (date(2027, 3, 1), 7200), (date(2027, 4, 1), 7200)]

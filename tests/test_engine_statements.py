@@ -21,8 +21,8 @@ from sharing.engine import booking as booking_module
 from sharing.models import Quota, User
 
 # (SQLite, PostgreSQL): SQLite's BEGIN is a statement, PostgreSQL's is implicit
-ONE_BOOKING = (9, 8)
-WITH_QUOTAS = (10, 9)  # the organisation's quotas; its hours of a week and a month
+ONE_BOOKING = (10, 9)  # the insert, then its month in the reports' counts
+WITH_QUOTAS = (11, 10)  # the organisation's quotas; its hours of a week and a month
 REFUSED = (14, 12)  # the checks under the lock, then the alternatives after it
 ALTERNATIVES = (7, 7)  # from the read-only transaction that looks for them
 

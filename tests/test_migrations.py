@@ -3,7 +3,7 @@ models declare, on SQLite and on PostgreSQL, and take it back down to nothing.""
 
 import logging
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import flask_migrate
 import pytest
@@ -14,7 +14,15 @@ from sqlalchemy import insert, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from sharing.core.extensions import db
-from sharing.models import Booking, CreditEntry, Organisation, Resource, Site, User
+from sharing.models import (
+    BookedMonth,
+    Booking,
+    CreditEntry,
+    Organisation,
+    Resource,
+    Site,
+    User,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -101,21 +109,29 @@ def assert_credit_entries_get_the_booking_organisation(database_url: str, instan
         resource = Resource(kind="room", name="Salle", slug="salle", owner=owner,
                             site=Site(name="Site"))
         start = datetime(2027, 3, 1, 9, tzinfo=UTC)
-        booking = Booking(resource=resource, organisation=payer, user=user, starts_at=start,
-                          ends_at=start + timedelta(hours=1),
-                          blocks_until=start + timedelta(hours=1))
-        db.session.add(booking)
+        db.session.add_all([payer, user, resource])
         db.session.flush()
-        # the model's before_insert event names the column, which does not exist yet
+        # the models' events write columns and tables that do not exist yet
+        booking_id = db.session.scalar(insert(Booking.__table__).returning(Booking.id), {
+            "uid": "before", "resource_id": resource.id, "organisation_id": payer.id,
+            "user_id": user.id, "starts_at": start, "ends_at": start + timedelta(hours=1),
+            "blocks_until": start + timedelta(hours=1), "quantity": 1, "title": "",
+            "note": "", "status": "confirmed", "sequence": 0, "created_at": start,
+            "updated_at": start, "decision_reason": ""})
         db.session.execute(insert(CreditEntry.__table__), [
             {"organisation_id": org.id, "amount_cents": cents, "reason": "charge",
-             "booking_id": booking.id, "memo": "", "at": start}
+             "booking_id": booking_id, "memo": "", "at": start}
             for org, cents in ((payer, -300), (owner, 300))])
         db.session.commit()
         flask_migrate.upgrade()
         named = db.session.execute(select(CreditEntry.organisation_id,
                                           CreditEntry.booking_organisation_id)).all()
         assert sorted(named) == sorted([(payer.id, payer.id), (owner.id, payer.id)])
+        # and the booking made before its month was counted is counted by the migration
+        assert db.session.execute(select(BookedMonth.month, BookedMonth.resource_id,
+                                         BookedMonth.organisation_id, BookedMonth.seconds,
+                                         BookedMonth.bookings)).all() == \
+            [(date(2027, 3, 1), resource.id, payer.id, 3600, 1)]
         assert_ledger_refuses_updates()
         flask_migrate.downgrade(revision="4b8e1f6c2a90")
         assert_ledger_refuses_updates()

@@ -259,3 +259,12 @@ def test_open_hours_follow_the_clock_changes(hours, first, last, expected_hours)
         hours, tz, at_wall_minutes(first, 0, tz), at_wall_minutes(last, 24 * 60, tz)))
     assert weekly_seconds(hours, "Europe/Paris", first, last) == laid_out \
         == expected_hours * 3600
+
+
+def test_a_new_deadline_judges_the_cancellations_again(pole):
+    """Four days' notice: the cancellation three days before is now late too."""
+    scene, _expert, admin, _ = pole
+    scene.room.free_cancellation_minutes = 4 * 24 * 60
+    db.session.commit()
+    totals = impact_report(admin, read_query(MARCH))["totals"]
+    assert (totals["cancellations"], totals["late_cancellations"]) == (2, 2)

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from flask_babel import gettext as _
 from pydantic import ConfigDict
 from sqlalchemy import (
+    BigInteger,
     Float,
     Text,
     and_,
@@ -50,7 +51,9 @@ from sharing.engine.contracts import NotAllowed
 from sharing.engine.policy import WEEKDAYS, weekly_hours
 from sharing.engine.times import at_wall_minutes, merge, open_intervals, zone
 from sharing.models import (
+    COUNTS,
     RESOURCE_KINDS,
+    BookedMonth,
     Booking,
     Closure,
     CreditEntry,
@@ -167,6 +170,8 @@ class Month:
     label: str  # 2027-03
     start: datetime
     end: datetime
+    first_day: date
+    whole: bool  # not cut by the period's edges
 
 
 def months_of(query: ReportQuery, tz_name: str) -> list[Month]:
@@ -176,7 +181,8 @@ def months_of(query: ReportQuery, tz_name: str) -> list[Month]:
         following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
         start, end = max(first, query.start), min(following, query.end + timedelta(days=1))
         months.append(Month(len(months), f"{first:%Y-%m}", at_wall_minutes(start, 0, tz),
-                            at_wall_minutes(end, 0, tz)))
+                            at_wall_minutes(end, 0, tz), first,
+                            (start, end) == (first, following)))
         first = following
     return months
 
@@ -199,13 +205,23 @@ class Scope:
         return [Booking.status == status, Booking.starts_at >= self.months[0].start,
                 Booking.starts_at < self.months[-1].end, *self.conditions()]
 
-    def conditions(self) -> list:
-        """SQL conditions on the booking alone: no join to read the resource or its site."""
+    def conditions(self, counted=Booking) -> list:
+        """SQL conditions on the bookings (or their months' counts) alone: no join to read
+        the resource or its site."""
         conditions = [] if self.resource_ids is None else \
-            [Booking.resource_id.in_(self.resource_ids)]
+            [counted.resource_id.in_(self.resource_ids)]
         if self.organisation_id is not None:
-            conditions.append(Booking.organisation_id == self.organisation_id)
+            conditions.append(counted.organisation_id == self.organisation_id)
         return conditions
+
+    @property
+    def whole_months(self) -> list[Month]:
+        return [month for month in self.months if month.whole]
+
+    def cut_months(self) -> list["Scope"]:
+        """A scope of its own for each month the period's edges cut (at most two)."""
+        return [Scope([month], self.resource_ids, self.organisation_id)
+                for month in self.months if not month.whole]
 
 
 def core_rows(statement) -> list[Row]:
@@ -309,6 +325,28 @@ def grouped_from_groups(scope: Scope, pair: tuple, month, seconds):
     by_month = select(null(), null(), null(), groups.c.start_month, shared, total, null()) \
         .join(Resource, Resource.id == groups.c.resource_id) \
         .group_by(groups.c.start_month, shared)
+    return core_rows(union_all(by_pair, by_month))
+
+
+def booked_month_rows(scope: Scope) -> list[tuple]:
+    """From the bookings' counts per month, over the scope's whole months: (resource,
+    organisation, -, -, seconds, unit-seconds, bookings, cancelled, late) per resource and
+    organisation, then (-, -, month, shared, seconds, -, -, -, -) per month and whether the
+    organisation owns the resource."""
+    months = scope.whole_months
+    pair, shared = (BookedMonth.resource_id, BookedMonth.organisation_id), BookedMonth.shared
+    # whole numbers, not the numerics PostgreSQL sums big integers into (Decimals in Python)
+    seconds, *counts = (cast(func.sum(getattr(BookedMonth, name)), BigInteger)
+                        for name in COUNTS)
+    chosen = (BookedMonth.month >= months[0].first_day,
+              BookedMonth.month <= months[-1].first_day, *scope.conditions(BookedMonth))
+    if is_postgresql():  # both groupings hashed in one pass
+        return core_rows(
+            select(*pair, BookedMonth.month, shared, seconds, *counts).where(*chosen)
+            .group_by(func.grouping_sets(tuple_(*pair), tuple_(BookedMonth.month, shared))))
+    by_pair = select(*pair, null(), null(), seconds, *counts).where(*chosen).group_by(*pair)
+    by_month = select(null(), null(), BookedMonth.month, shared, seconds,
+                      *[null()] * len(counts)).where(*chosen).group_by(BookedMonth.month, shared)
     return core_rows(union_all(by_pair, by_month))
 
 
@@ -486,13 +524,13 @@ class Tallies:
     cancellations: dict[int, tuple[int, int]] = field(default_factory=dict)
     credits: dict[int, int] = field(default_factory=dict)
 
-    def add(self, resource_id: int, org_id: int, units: int, seconds: float,
+    def add(self, resource_id: int, org_id: int, seconds: float, unit_seconds: float,
             bookings: int) -> None:
         """Seconds that an organisation booked of a resource (in `bookings` bookings)."""
         resource, organisation = self.resources[resource_id], self.organisations[org_id]
         resource.seconds += seconds
         organisation.seconds += seconds
-        resource.unit_seconds += seconds * units
+        resource.unit_seconds += unit_seconds
         resource.organisations.add(org_id)
         if self.owners[resource_id] != org_id:
             resource.cross_seconds += seconds
@@ -507,22 +545,44 @@ class Tallies:
         month.cross_seconds += seconds if shared else 0
 
     def count(self, scope: Scope) -> None:
-        """One clock's bookings: counted whole by the month they start in, then what
-        crosses a boundary moves across it."""
+        """One clock's bookings: the whole months from their counts, the months cut by the
+        period's edges from the bookings."""
+        if scope.whole_months:
+            self.count_whole_months(scope)
+        for cut in scope.cut_months():
+            self.count_bookings(cut)
+            for org_id, count, late in cancellation_rows(cut):
+                self.add_cancellations(org_id, count, late or 0)
+        for org_id, cents in credit_rows(scope):
+            self.credits[org_id] = self.credits.get(org_id, 0) + (cents or 0)
+
+    def count_whole_months(self, scope: Scope) -> None:
+        for resource_id, org_id, month, shared, seconds, unit_seconds, bookings, cancelled, \
+                late in booked_month_rows(scope):
+            if resource_id is None:  # a date, or its ISO text from SQLite's union
+                self.add_to_month(str(month)[:7], seconds, shared)
+                continue
+            if seconds or bookings:  # not only cancellations, nor counts back to zero
+                self.add(resource_id, org_id, seconds, unit_seconds, bookings)
+            if cancelled:
+                self.add_cancellations(org_id, cancelled, late)
+
+    def add_cancellations(self, org_id: int, count: int, late: int) -> None:
+        before = self.cancellations.get(org_id, (0, 0))
+        self.cancellations[org_id] = (before[0] + count, before[1] + late)
+
+    def count_bookings(self, scope: Scope) -> None:
+        """Bookings counted whole by the month they start in, then what crosses a
+        boundary moves across it."""
         labels = [month.label for month in scope.months]
         for resource_id, org_id, units, month, shared, seconds, bookings in whole_rows(scope):
             seconds = round(seconds)  # SQLite's day fractions are off by microseconds
             if resource_id is None:
                 self.add_to_month(labels[month], seconds, shared)
             else:
-                self.add(resource_id, org_id, units, seconds, bookings)
+                self.add(resource_id, org_id, seconds, seconds * units, bookings)
         for boundary, resource_id, org_id, units, seconds in crossing_rows(scope):
             self.move_across(labels, boundary, resource_id, org_id, units, seconds)
-        for org_id, count, late in cancellation_rows(scope):
-            before = self.cancellations.get(org_id, (0, 0))
-            self.cancellations[org_id] = (before[0] + count, before[1] + (late or 0))
-        for org_id, cents in credit_rows(scope):
-            self.credits[org_id] = self.credits.get(org_id, 0) + (cents or 0)
 
     def move_across(self, labels: list[str], boundary: int, resource_id: int, org_id: int,
                     units: int, seconds: float) -> None:
@@ -535,7 +595,8 @@ class Tallies:
         if boundary > 0:
             self.add_to_month(labels[boundary - 1], -seconds, shared)
         if boundary in (0, last):
-            self.add(resource_id, org_id, units, seconds if boundary == 0 else -seconds, 0)
+            inside = seconds if boundary == 0 else -seconds
+            self.add(resource_id, org_id, inside, inside * units, 0)
 
 
 def tally(scopes: list[Scope], resources: list[NamedResource]) -> Tallies:
