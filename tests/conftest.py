@@ -26,6 +26,7 @@ from werkzeug.security import generate_password_hash
 from sharing import create_app
 from sharing.core.database import is_postgresql
 from sharing.core.extensions import db
+from sharing.core.limits import limiter
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User
 
 # Shared fixtures: a real SMTP server (`inbox`, `smtp_port`).
@@ -142,6 +143,16 @@ def database_url(request, tmp_path, suite_database_url):
     return f"sqlite:///{path}"
 
 
+def fresh_sqlite_file(template: Path, path: Path) -> None:
+    """The template copied to a new file under `path`, its WAL and shared-memory files
+    gone: a connection some test left open keeps the old file, never sees the new one."""
+    for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    copy = path.with_name(path.name + ".new")
+    shutil.copyfile(template, copy)
+    os.replace(copy, path)
+
+
 def make_app(database_url: str, instance_path, **config):
     settings = {
         "TESTING": True,
@@ -201,17 +212,75 @@ def app_config():
     return {}
 
 
+class SharedApp:
+    """One application per test process for every test that keeps the default
+    configuration: making one per test cost a quarter of a simple test's time (the app,
+    its templates loaded again, and every SQL statement compiled again by a new engine).
+
+    Between tests it is put back as new: its database (a fresh copy of the template file
+    on SQLite; emptied tables on PostgreSQL, as for any test), its configuration, the rate
+    limiter (one per process, whose counts are forgotten) and the per-application caches.
+    Each test gets its own application context, hence its own `g`, and its own client,
+    hence its own session cookie."""
+
+    def __init__(self, database_url: str, instance_path: Path, sqlite_file: Path | None,
+                 template: Path | None):
+        self.sqlite_file, self.template = sqlite_file, template
+        self.app = prepared(make_app(database_url, instance_path))
+        self.config = dict(self.app.config)
+        self.limiter_state = dict(limiter.__dict__)
+
+    def reset(self) -> None:
+        """Before a test: the state a new application on a new database would have."""
+        if self.sqlite_file is not None:
+            fresh_sqlite_file(self.template, self.sqlite_file)
+        self.app.config.clear()
+        self.app.config.update(self.config)
+        self.app.extensions.pop("feed_validators", None)
+        # An application made since (a test's own) took the process's limiter over.
+        limiter.__dict__.clear()
+        limiter.__dict__.update(self.limiter_state)
+        limiter.storage.reset()
+
+
+@pytest.fixture(scope="session")
+def shared_app(request, tmp_path_factory, suite_database_url) -> SharedApp:
+    instance_path = tmp_path_factory.mktemp("shared-instance")
+    if suite_database_url:
+        return SharedApp(suite_database_url, instance_path, None, None)
+    template = request.getfixturevalue("sqlite_template")
+    sqlite_file = tmp_path_factory.mktemp("shared-database") / "test.sqlite3"
+    fresh_sqlite_file(template, sqlite_file)
+    return SharedApp(f"sqlite:///{sqlite_file}", instance_path, sqlite_file, template)
+
+
+def needs_own_app(request, app_config) -> bool:
+    """A test that changes the configuration through `app_config`, or marked `own_app`
+    (it adds routes or hooks, which an application refuses once it has served)."""
+    return bool(app_config) or request.node.get_closest_marker("own_app") is not None
+
+
 @pytest.fixture
-def app(tmp_path, database_url, app_config):
-    app = make_app(database_url, tmp_path / "instance", **app_config)
-    app.before_request_funcs.setdefault(None, []).insert(0, forget_cached_user)
-    app.teardown_request(end_transaction)
+def app(request, tmp_path, app_config):
+    if needs_own_app(request, app_config):
+        app = prepared(make_app(request.getfixturevalue("database_url"), tmp_path / "instance",
+                                **app_config))
+    else:
+        shared = request.getfixturevalue("shared_app")
+        shared.reset()
+        app = shared.app
     with app.app_context():
         yield app
         db.session.remove()
         if is_postgresql():
             empty_all_tables()
         db.engine.dispose()
+
+
+def prepared(app):
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_cached_user)
+    app.teardown_request(end_transaction)
+    return app
 
 
 def forget_cached_user() -> None:
