@@ -83,16 +83,33 @@ class ThrowawayPostgres:
         self.admin.dispose()
 
 
+# The tests that take longest (five seconds or more each on the 2-core machine, by
+# `--durations`), longest first: fuzzing over a live server, real browsers, property
+# tests, a 500-date series, worker processes. They start first, after the slow ones, so
+# that the run does not end with one of them on one worker while the others wait.
+LONG_RUNNING = ("tests/test_api_fuzzing.py", "tests/browser/", "tests/test_engine_properties.py",
+                "tests/test_credits_properties.py", "tests/test_bounds.py::test_the_worst_series",
+                "tests/test_api_bookings.py::test_garbage_bodies", "tests/test_worker.py",
+                "tests/test_engine_free_search.py::test_free_search_answers",
+                "tests/test_bounds_fuzz.py", "tests/test_api_robustness.py")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """The tests marked `slow` start processes of their own (20 racers, servers): under
     pytest-xdist (`-n auto`, with `--dist loadgroup` from pyproject.toml) they run one after
     another on one worker while the others share the rest, and they start first so that
-    none of them ends the run last."""
+    none of them ends the run last. The long-running ones come next."""
     for item in items:
         if item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.xdist_group("races"))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, rank(item.nodeid)))
+
+
+def rank(nodeid: str) -> int:
+    """Its place in LONG_RUNNING (the longest first), or after all of them."""
+    return next((place for place, prefix in enumerate(LONG_RUNNING)
+                 if nodeid.startswith(prefix)), len(LONG_RUNNING))
 
 
 @pytest.fixture(scope="session")
@@ -262,6 +279,7 @@ def needs_own_app(request, app_config) -> bool:
 
 @pytest.fixture
 def app(request, tmp_path, app_config):
+    shared = None
     if needs_own_app(request, app_config):
         app = prepared(make_app(request.getfixturevalue("database_url"), tmp_path / "instance",
                                 **app_config))
@@ -274,7 +292,10 @@ def app(request, tmp_path, app_config):
         db.session.remove()
         if is_postgresql():
             empty_all_tables()
-        db.engine.dispose()
+        # The SQLite file is replaced before the next test: let go of it. The shared app
+        # keeps its PostgreSQL connections (each was rolled back into the pool).
+        if shared is None or not is_postgresql():
+            db.engine.dispose()
 
 
 def prepared(app):
