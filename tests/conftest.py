@@ -26,6 +26,7 @@ from werkzeug.security import generate_password_hash
 from sharing import create_app
 from sharing.core.database import is_postgresql
 from sharing.core.extensions import db
+from sharing.core.limits import limiter
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User
 
 # Shared fixtures: a real SMTP server (`inbox`, `smtp_port`).
@@ -82,16 +83,33 @@ class ThrowawayPostgres:
         self.admin.dispose()
 
 
+# The tests that take longest (five seconds or more each on the 2-core machine, by
+# `--durations`), longest first: fuzzing over a live server, real browsers, property
+# tests, a 500-date series, worker processes. They start first, after the slow ones, so
+# that the run does not end with one of them on one worker while the others wait.
+LONG_RUNNING = ("tests/test_api_fuzzing.py", "tests/browser/", "tests/test_engine_properties.py",
+                "tests/test_credits_properties.py", "tests/test_bounds.py::test_the_worst_series",
+                "tests/test_api_bookings.py::test_garbage_bodies", "tests/test_worker.py",
+                "tests/test_engine_free_search.py::test_free_search_answers",
+                "tests/test_bounds_fuzz.py", "tests/test_api_robustness.py")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """The tests marked `slow` start processes of their own (20 racers, servers): under
     pytest-xdist (`-n auto`, with `--dist loadgroup` from pyproject.toml) they run one after
     another on one worker while the others share the rest, and they start first so that
-    none of them ends the run last."""
+    none of them ends the run last. The long-running ones come next."""
     for item in items:
         if item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.xdist_group("races"))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, rank(item.nodeid)))
+
+
+def rank(nodeid: str) -> int:
+    """Its place in LONG_RUNNING (the longest first), or after all of them."""
+    return next((place for place, prefix in enumerate(LONG_RUNNING)
+                 if nodeid.startswith(prefix)), len(LONG_RUNNING))
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +158,16 @@ def database_url(request, tmp_path, suite_database_url):
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
     return f"sqlite:///{path}"
+
+
+def fresh_sqlite_file(template: Path, path: Path) -> None:
+    """The template copied to a new file under `path`, its WAL and shared-memory files
+    gone: a connection some test left open keeps the old file, never sees the new one."""
+    for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    copy = path.with_name(path.name + ".new")
+    shutil.copyfile(template, copy)
+    os.replace(copy, path)
 
 
 def make_app(database_url: str, instance_path, **config):
@@ -201,17 +229,79 @@ def app_config():
     return {}
 
 
+class SharedApp:
+    """One application per test process for every test that keeps the default
+    configuration: making one per test cost a quarter of a simple test's time (the app,
+    its templates loaded again, and every SQL statement compiled again by a new engine).
+
+    Between tests it is put back as new: its database (a fresh copy of the template file
+    on SQLite; emptied tables on PostgreSQL, as for any test), its configuration, the rate
+    limiter (one per process, whose counts are forgotten) and the per-application caches.
+    Each test gets its own application context, hence its own `g`, and its own client,
+    hence its own session cookie."""
+
+    def __init__(self, database_url: str, instance_path: Path, sqlite_file: Path | None,
+                 template: Path | None):
+        self.sqlite_file, self.template = sqlite_file, template
+        self.app = prepared(make_app(database_url, instance_path))
+        self.config = dict(self.app.config)
+        self.limiter_state = dict(limiter.__dict__)
+
+    def reset(self) -> None:
+        """Before a test: the state a new application on a new database would have."""
+        if self.sqlite_file is not None:
+            fresh_sqlite_file(self.template, self.sqlite_file)
+        self.app.config.clear()
+        self.app.config.update(self.config)
+        self.app.extensions.pop("feed_validators", None)
+        # An application made since (a test's own) took the process's limiter over.
+        limiter.__dict__.clear()
+        limiter.__dict__.update(self.limiter_state)
+        limiter.storage.reset()
+
+
+@pytest.fixture(scope="session")
+def shared_app(request, tmp_path_factory, suite_database_url) -> SharedApp:
+    instance_path = tmp_path_factory.mktemp("shared-instance")
+    if suite_database_url:
+        return SharedApp(suite_database_url, instance_path, None, None)
+    template = request.getfixturevalue("sqlite_template")
+    sqlite_file = tmp_path_factory.mktemp("shared-database") / "test.sqlite3"
+    fresh_sqlite_file(template, sqlite_file)
+    return SharedApp(f"sqlite:///{sqlite_file}", instance_path, sqlite_file, template)
+
+
+def needs_own_app(request, app_config) -> bool:
+    """A test that changes the configuration through `app_config`, or marked `own_app`
+    (it adds routes or hooks, which an application refuses once it has served)."""
+    return bool(app_config) or request.node.get_closest_marker("own_app") is not None
+
+
 @pytest.fixture
-def app(tmp_path, database_url, app_config):
-    app = make_app(database_url, tmp_path / "instance", **app_config)
-    app.before_request_funcs.setdefault(None, []).insert(0, forget_cached_user)
-    app.teardown_request(end_transaction)
+def app(request, tmp_path, app_config):
+    shared = None
+    if needs_own_app(request, app_config):
+        app = prepared(make_app(request.getfixturevalue("database_url"), tmp_path / "instance",
+                                **app_config))
+    else:
+        shared = request.getfixturevalue("shared_app")
+        shared.reset()
+        app = shared.app
     with app.app_context():
         yield app
         db.session.remove()
         if is_postgresql():
             empty_all_tables()
-        db.engine.dispose()
+        # The SQLite file is replaced before the next test: let go of it. The shared app
+        # keeps its PostgreSQL connections (each was rolled back into the pool).
+        if shared is None or not is_postgresql():
+            db.engine.dispose()
+
+
+def prepared(app):
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_cached_user)
+    app.teardown_request(end_transaction)
+    return app
 
 
 def forget_cached_user() -> None:

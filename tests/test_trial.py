@@ -63,6 +63,7 @@ WERKZEUG_ENGLISH = ("Not Found", "The requested URL was not found", "Forbidden",
                     "Request Entity Too Large", "The data value transmitted exceeds")
 
 
+@pytest.mark.own_app
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_error_pages_speak_the_interface_language(client, login, create_user, failing_page,
                                                   language):
@@ -81,6 +82,7 @@ def test_error_pages_speak_the_interface_language(client, login, create_user, fa
             assert words not in page.text, (status, words)
 
 
+@pytest.mark.own_app
 def test_error_pages_in_english_say_what_happened(client, failing_page):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert "Page not found" in client.get("/no-such-page").text

@@ -34,13 +34,19 @@ def app_config():
 
 
 @pytest.fixture
-def server(app, runner):
-    assert runner.invoke(args=["demo"]).exit_code == 0
+def server(app, runner, load_once):
+    """The demo on a loopback server. The demo is loaded by the module's first test; the
+    others get its rows copied into their own database (`load_once`)."""
+    load_once("demo", lambda: load_demo(runner))
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{http.server_port}"
     http.shutdown()
+
+
+def load_demo(runner) -> None:
+    assert runner.invoke(args=["demo"]).exit_code == 0
 
 
 @pytest.fixture(scope="module")
