@@ -546,11 +546,12 @@ class BookedMonth(db.Model):
 
 
 COUNTS = ("seconds", "unit_seconds", "bookings", "cancelled", "cancelled_late")
+COUNTED_STATUSES = ("confirmed", "cancelled")
 # What a booking counts with (its resource's relationship included).
 COUNTED_FIELDS = ("status", "starts_at", "ends_at", "quantity", "resource", "resource_id",
                   "organisation_id", "decided_at")
-# What it counts with of its resource (the clock is its site's).
-RESOURCE_COUNTED = ("timezone", "free_cancellation_minutes", "owner_organisation_id")
+# What it counts with of its resource, besides its site's clock.
+RESOURCE_COUNTED = ("free_cancellation_minutes", "owner_organisation_id")
 COUNTED_COLUMNS = (Booking.status, Booking.starts_at, Booking.ends_at, Booking.quantity,
                    Booking.resource_id, Booking.organisation_id, Booking.decided_at)
 
@@ -596,7 +597,7 @@ class CountedResource:
 
 
 def booked_month_rows(fields: dict, sign: int, resource: CountedResource) -> list[dict]:
-    """The counts one booking adds (sign 1) or takes away (sign -1)."""
+    """The counts one confirmed or cancelled booking adds (sign 1) or takes away (-1)."""
     key = {"resource_id": fields["resource_id"], "organisation_id": fields["organisation_id"],
            "shared": fields["organisation_id"] != resource.owner_organisation_id}
     zero = dict.fromkeys(COUNTS, 0)
@@ -609,8 +610,6 @@ def booked_month_rows(fields: dict, sign: int, resource: CountedResource) -> lis
         late = fields["decided_at"] is not None and fields["decided_at"] > deadline
         return [{**key, **zero, "month": parts[0][0], "cancelled": sign,
                  "cancelled_late": sign if late else 0}]
-    if fields["status"] != "confirmed":
-        return []
     return [{**key, **zero, "month": month, "seconds": sign * seconds,
              "unit_seconds": sign * seconds * fields["quantity"],
              "bookings": sign if index == 0 else 0}
@@ -652,18 +651,17 @@ def counted_resource(connection, resource_id: int, booking: Booking) -> CountedR
         if session else None
     site = resource.__dict__.get("site") if resource is not None else None
     if site is not None and "timezone" in site.__dict__ and all(
-            name in resource.__dict__ for name in RESOURCE_COUNTED[1:]):
+            name in resource.__dict__ for name in RESOURCE_COUNTED):
         return CountedResource(ZoneInfo(site.timezone), *[
-            getattr(resource, name) for name in RESOURCE_COUNTED[1:]])
+            getattr(resource, name) for name in RESOURCE_COUNTED])
     timezone, *facts = connection.execute(
-        select(Site.timezone, Resource.free_cancellation_minutes,
-               Resource.owner_organisation_id)
+        select(Site.timezone, *[getattr(Resource, name) for name in RESOURCE_COUNTED])
         .join(Resource, Resource.site_id == Site.id).where(Resource.id == resource_id)).one()
     return CountedResource(ZoneInfo(timezone), *facts)
 
 
 def counted_rows(connection, booking: Booking, fields: dict, sign: int) -> list[dict]:
-    if fields["status"] not in ("confirmed", "cancelled"):
+    if fields["status"] not in COUNTED_STATUSES:  # no resource to read
         return []
     return booked_month_rows(fields, sign, counted_resource(connection, fields["resource_id"],
                                                             booking))
@@ -716,17 +714,16 @@ def recount_booked_months(connection, resource_ids: list[int] | None = None) -> 
     table = BookedMonth.__table__
     chosen = [] if resource_ids is None else [table.c.resource_id.in_(resource_ids)]
     connection.execute(table.delete().where(*chosen))
-    bookings = select(*COUNTED_COLUMNS, Site.timezone, Resource.free_cancellation_minutes,
-                      Resource.owner_organisation_id) \
+    bookings = select(*COUNTED_COLUMNS, Site.timezone,
+                      *[getattr(Resource, name) for name in RESOURCE_COUNTED]) \
         .join(Resource, Resource.id == Booking.resource_id) \
         .join(Site, Site.id == Resource.site_id) \
-        .where(Booking.status.in_(("confirmed", "cancelled")),
+        .where(Booking.status.in_(COUNTED_STATUSES),
                *([] if resource_ids is None else [Booking.resource_id.in_(resource_ids)]))
     rows = summed_by_month([
         counted for row in connection.execute(bookings).mappings()
         for counted in booked_month_rows(dict(row), 1, CountedResource(
-            ZoneInfo(row["timezone"]), row["free_cancellation_minutes"],
-            row["owner_organisation_id"]))])
+            ZoneInfo(row["timezone"]), *[row[name] for name in RESOURCE_COUNTED]))])
     for start in range(0, len(rows), 5000):
         connection.execute(table.insert(), rows[start:start + 5000])
 

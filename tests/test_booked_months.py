@@ -1,7 +1,8 @@
 """The bookings' counts per month that whole-month reports read: kept in the flush that
-writes each booking (booked, moved to another clock, approved, cancelled), equal at every
-step to a count made again from the bookings, and giving reports the figures of a count
-booking by booking, for periods cut anywhere."""
+writes each booking (booked, moved, approved, cancelled) and counted again when a site's
+clock or a resource's owner changes, equal at every step to a count made again from the
+bookings, and giving reports the figures of a count booking by booking, for periods cut
+anywhere."""
 
 import random
 from collections import defaultdict

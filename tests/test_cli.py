@@ -4,6 +4,7 @@ input exits non-zero with the reason and writes nothing."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from engine_helpers import booking_row
 from sqlalchemy import func, insert, select
 
 from sharing.core.extensions import db
@@ -209,12 +210,9 @@ def test_reports_recount_counts_bookings_written_straight_into_the_database(
     """A bulk import skips the flush that counts each booking's months: the command counts
     them, and prints how many month rows it wrote."""
     start = datetime(2027, 3, 31, 20, 0, tzinfo=UTC)  # 22:00-02:00 in Paris: two months
-    db.session.execute(insert(Booking.__table__), {
-        "uid": "imported", "resource_id": scene.room.id, "organisation_id": scene.booker.id,
-        "user_id": scene.member.id, "starts_at": start, "ends_at": start + timedelta(hours=4),
-        "blocks_until": start + timedelta(hours=4), "quantity": 1, "title": "", "note": "",
-        "status": "confirmed", "sequence": 0, "created_at": start, "updated_at": start,
-        "decision_reason": ""})
+    db.session.execute(insert(Booking.__table__), booking_row(
+        "imported", scene.room.id, scene.booker.id, scene.member.id, start,
+        start + timedelta(hours=4)))
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(BookedMonth)) == 0
     result = runner.invoke(args=["reports", "recount"])

@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import make_app
+from engine_helpers import booking_row
 from sqlalchemy import insert, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
@@ -112,12 +113,10 @@ def assert_credit_entries_get_the_booking_organisation(database_url: str, instan
         db.session.add_all([payer, user, resource])
         db.session.flush()
         # the models' events write columns and tables that do not exist yet
-        booking_id = db.session.scalar(insert(Booking.__table__).returning(Booking.id), {
-            "uid": "before", "resource_id": resource.id, "organisation_id": payer.id,
-            "user_id": user.id, "starts_at": start, "ends_at": start + timedelta(hours=1),
-            "blocks_until": start + timedelta(hours=1), "quantity": 1, "title": "",
-            "note": "", "status": "confirmed", "sequence": 0, "created_at": start,
-            "updated_at": start, "decision_reason": ""})
+        booking_id = db.session.scalar(
+            insert(Booking.__table__).returning(Booking.id),
+            booking_row("before", resource.id, payer.id, user.id, start,
+                        start + timedelta(hours=1)))
         db.session.execute(insert(CreditEntry.__table__), [
             {"organisation_id": org.id, "amount_cents": cents, "reason": "charge",
              "booking_id": booking_id, "memo": "", "at": start}

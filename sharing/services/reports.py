@@ -61,6 +61,7 @@ from sharing.models import (
     Resource,
     Site,
     User,
+    following_month,
 )
 from sharing.services.permissions import can_see_report_of, is_admin
 
@@ -178,7 +179,7 @@ def months_of(query: ReportQuery, tz_name: str) -> list[Month]:
     """The period's months, the first and last cut at the period's edges, in UTC."""
     tz, months, first = zone(tz_name), [], query.start.replace(day=1)
     while first <= query.end:
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        following = following_month(first)
         start, end = max(first, query.start), min(following, query.end + timedelta(days=1))
         months.append(Month(len(months), f"{first:%Y-%m}", at_wall_minutes(start, 0, tz),
                             at_wall_minutes(end, 0, tz), first,
