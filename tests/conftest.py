@@ -8,6 +8,7 @@ Tests marked `postgresql` always need a server: they use `SHARING_TEST_DATABASE_
 or, when unset, try 127.0.0.1:5432, and are skipped with the reason when none answers.
 """
 
+import multiprocessing
 import os
 import shutil
 import uuid
@@ -110,6 +111,20 @@ def rank(nodeid: str) -> int:
     """Its place in LONG_RUNNING (the longest first), or after all of them."""
     return next((place for place, prefix in enumerate(LONG_RUNNING)
                  if nodeid.startswith(prefix)), len(LONG_RUNNING))
+
+
+# Racing processes start from a server that has already imported the application and its
+# blueprints (which the first application of a process imports): twenty imports would cost
+# more than the race. One list for every test: a test process has one such server.
+RACER_PRELOAD = ["conftest", "sharing.engine", "sharing.blueprints"]
+
+
+def racing_context():
+    """The multiprocessing context of racing processes: fresh ones, with no connection
+    inherited from the test, forked from that server."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(RACER_PRELOAD)
+    return context
 
 
 @pytest.fixture(scope="session")
@@ -271,10 +286,23 @@ def shared_app(request, tmp_path_factory, suite_database_url) -> SharedApp:
     return SharedApp(f"sqlite:///{sqlite_file}", instance_path, sqlite_file, template)
 
 
+# Settings the application reads each time it uses them, never while it is made: a test's
+# `app_config` of these alone is set on the shared application (put back before the next
+# test) rather than paying for an application of its own.
+READ_WHEN_USED = frozenset({
+    "SERVER_NAME", "LANGUAGES", "WTF_CSRF_ENABLED", "MAIL_SERVER", "MAIL_PORT",
+    "RATELIMIT_SIGN_IN", "RATELIMIT_ACCOUNT_LINKS", "RATELIMIT_TOKEN_FAILURES",
+    "CALENDAR_FETCH_ALLOW_PRIVATE", "CALENDAR_FETCH_TIMEOUT", "CALENDAR_FETCH_MAX_BYTES",
+    "CALENDAR_MAX_EVENTS",
+})
+
+
 def needs_own_app(request, app_config) -> bool:
-    """A test that changes the configuration through `app_config`, or marked `own_app`
-    (it adds routes or hooks, which an application refuses once it has served)."""
-    return bool(app_config) or request.node.get_closest_marker("own_app") is not None
+    """A test whose `app_config` changes a setting read when the application is made, or
+    marked `own_app` (it adds routes or hooks, which an application refuses once it has
+    served)."""
+    return (not READ_WHEN_USED.issuperset(app_config)
+            or request.node.get_closest_marker("own_app") is not None)
 
 
 @pytest.fixture
@@ -287,6 +315,7 @@ def app(request, tmp_path, app_config):
         shared = request.getfixturevalue("shared_app")
         shared.reset()
         app = shared.app
+        app.config.update(app_config)
     with app.app_context():
         yield app
         db.session.remove()

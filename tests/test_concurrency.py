@@ -4,11 +4,10 @@ Each backend gets 20 separate processes, each with its own application and conne
 released together by a barrier into several rounds of bookings of the same slot.
 """
 
-import multiprocessing
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import make_app
+from conftest import make_app, racing_context
 
 from sharing.core.extensions import db
 from sharing.engine import BookingRefused, BookingRequest, book
@@ -71,10 +70,7 @@ def race(database_url, instance_path):
             lambda n: {"organisation_id": org_id, "resource_id": many[n], "start": quota_start,
                        "end": quota_start + timedelta(hours=1)},
         ]
-        # Fresh processes (no inherited connections), forked from a server that has
-        # already imported the application: twenty imports would cost more than the race.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["conftest", "sharing.engine"])
+        context = racing_context()
         barrier, results = context.Barrier(PROCESSES), context.Queue()
         processes = [context.Process(target=run_rounds, args=(
             database_url, instance_path, user_id, [r(n) for r in rounds_of], barrier, results))

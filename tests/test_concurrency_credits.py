@@ -1,11 +1,10 @@
 """Races between real processes for credits: twenty bookings of one organisation, each on
 its own resource, released together; the floor lets exactly five through."""
 
-import multiprocessing
 from datetime import timedelta
 
 import pytest
-from conftest import make_app
+from conftest import make_app, racing_context
 from sqlalchemy import func, select
 from test_concurrency import PROCESSES, START, run_rounds
 
@@ -36,8 +35,7 @@ def race(database_url, instance_path):
     with app.app_context():
         db.create_all()
         user_id, org_id, vans = seed()
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["conftest", "sharing.engine"])
+        context = racing_context()
         barrier, results = context.Barrier(PROCESSES), context.Queue()
         processes = [context.Process(target=run_rounds, args=(
             database_url, instance_path, user_id,

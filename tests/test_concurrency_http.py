@@ -3,14 +3,13 @@ over real HTTP: exactly as many 201 as units, every other answer a 409 for capac
 never a 500."""
 
 import json
-import multiprocessing
 import socket
 import threading
 import urllib.error
 import urllib.request
 
 import pytest
-from conftest import make_app
+from conftest import make_app, racing_context
 
 from sharing.core.extensions import db
 from sharing.models import Booking, Membership, Organisation, Resource, Site, User
@@ -75,8 +74,7 @@ def race_over_http(database_url, instance_path, quantity):
     with app.app_context():
         db.create_all()
         token, room_id, org_id = seed(quantity)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["conftest", "sharing.engine"])
+    context = racing_context()
     ports = [free_port() for _ in range(SERVERS)]
     servers = [context.Process(target=serve, args=(database_url, instance_path, port),
                                daemon=True) for port in ports]

@@ -2,11 +2,10 @@
 by a new time on the same resource, then by a swap to another resource. Exactly one move
 goes through each time, on SQLite and on PostgreSQL, and nothing else changes."""
 
-import multiprocessing
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import make_app
+from conftest import make_app, racing_context
 
 from sharing.core.extensions import db
 from sharing.engine import BookingChanges, BookingRefused, move
@@ -68,8 +67,7 @@ def race(database_url, instance_path):
     with app.app_context():
         db.create_all()
         user_id, shared, target, rounds = seed()
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["conftest", "sharing.engine"])
+        context = racing_context()
         barrier, results = context.Barrier(PROCESSES), context.Queue()
         processes = [context.Process(target=run_rounds, args=(
             database_url, instance_path, user_id, rounds[n], barrier, results))

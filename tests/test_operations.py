@@ -2,7 +2,6 @@
 
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
-from conftest import make_app
+from conftest import make_app, racing_context
 from mail_helpers import free_port
 from test_concurrency_http import wait_until_up
 
@@ -191,8 +190,7 @@ def test_a_backup_taken_while_bookings_are_written_restores_every_committed_one(
     app = make_app(url, tmp_path / "instance")
     with app.app_context():
         ids = seed_scene()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["conftest"])
+    context = racing_context()
     writer = context.Process(target=write_bookings, daemon=True,
                              args=(url, tmp_path / "instance", ids, log_path, stop_path))
     writer.start()

@@ -1,7 +1,6 @@
 """Rate limits on signing in, account links and token guessing; the per-account lockout;
 and limits that hold across servers sharing Redis."""
 
-import multiprocessing
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -9,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD, make_app, racing_context
 from mail_helpers import free_port
 from sqlalchemy import update
 from test_concurrency_http import wait_until_up
@@ -184,8 +183,7 @@ def test_the_sign_in_limit_holds_across_two_servers_sharing_redis(tmp_path):
     with app.app_context():
         db.create_all()
         db.engine.dispose()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["conftest"])
+    context = racing_context()
     ports, prefix = [free_port(), free_port()], f"sharing-test-{uuid.uuid4().hex}"
     servers = [context.Process(target=serve_limited, daemon=True,
                                args=(database_url, tmp_path / "instance", port, prefix))
