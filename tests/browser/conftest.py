@@ -20,6 +20,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 NO_CHROMIUM = None if Path(CHROMIUM).exists() else "no Chromium: apt-get install chromium"
+# How often the server's loop looks whether it is asked to stop: the default half second
+# was waited at the end of every test.
+POLL_SECONDS = 0.01
 
 
 def pytest_collection_modifyitems(items):
@@ -39,10 +42,11 @@ def server(app, runner, load_once):
     others get its rows copied into their own database (`load_once`)."""
     load_once("demo", lambda: load_demo(runner))
     http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread = threading.Thread(target=http.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{http.server_port}"
     http.shutdown()
+    http.server_close()
 
 
 def load_demo(runner) -> None:
