@@ -36,10 +36,18 @@ def app_config():
     return {"SERVER_NAME": None}
 
 
+@pytest.fixture(scope="session")
+def module_scenes() -> dict[str, dict]:
+    """The demo's rows, for every browser test of the process (`load_once`): the first
+    test loads it (the demo hashes a password per user), the others get a copy of its rows.
+    tests/test_demo.py loads its own demo, on other dates, through the root fixture."""
+    return {}
+
+
 @pytest.fixture
 def server(app, runner, load_once):
-    """The demo on a loopback server. The demo is loaded by the module's first test; the
-    others get its rows copied into their own database (`load_once`)."""
+    """The demo on a loopback server. The demo is loaded by the process's first browser
+    test; the others get its rows copied into their own database (`load_once`)."""
     load_once("demo", lambda: load_demo(runner))
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, args=(POLL_SECONDS,), daemon=True)
