@@ -4,8 +4,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from flask import current_app, session
+from flask_login import login_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from sharing.services.demo import PASSWORD as DEMO_PASSWORD
+from sharing.core.extensions import db
+from sharing.models import User
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
@@ -42,8 +47,21 @@ def inject_axe(page) -> None:
 
 
 def sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail", exact=False).first.fill(email)
-    page.get_by_label("Mot de passe", exact=False).first.fill(DEMO_PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    """`email` signed in (a demo account), the browser on the home page, as after the
+    login form: the session cookie is the one the form's `login_user` would have given this
+    browser (its address and user agent, for Flask-Login's session protection), made by
+    the application without the password check (scrypt) and the form's two pages.
+    test_browser_booking.py signs in through the form itself."""
+    app = current_app._get_current_object()
+    with Session(db.engine) as reading:
+        user = reading.scalars(select(User).where(User.email == email)).one()
+    user_agent = page.evaluate("navigator.userAgent")
+    with app.app_context(), app.test_request_context(
+            environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": user_agent}):
+        assert login_user(user)
+        cookie = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+    page.context.add_cookies([{
+        "name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": page.server,
+        "httpOnly": True, "sameSite": "Lax"}])
+    page.goto("/")
+

@@ -76,6 +76,7 @@ def chromium():
 def page(server, chromium):
     context = chromium.new_context(viewport=PHONE, locale="fr-FR", base_url=server)
     page = context.new_page()
+    page.server = server  # where browser_helpers.sign_in's cookie goes
     page.csp_violations = []
     page.on("console", lambda message: "Content Security Policy" in message.text
             and page.csp_violations.append(message.text))
