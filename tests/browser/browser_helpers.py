@@ -57,9 +57,11 @@ def sign_in(page, email: str) -> None:
     app = current_app._get_current_object()
     with Session(db.engine) as reading:
         user = reading.scalars(select(User).where(User.email == email)).one()
-    user_agent = page.evaluate("navigator.userAgent")
+    browser = page.context.browser
+    if not hasattr(browser, "user_agent"):  # the same for each of its contexts
+        browser.user_agent = page.evaluate("navigator.userAgent")
     with app.app_context(), app.test_request_context(
-            environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": user_agent}):
+            environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": browser.user_agent}):
         assert login_user(user)
         cookie = app.session_interface.get_signing_serializer(app).dumps(dict(session))
     page.context.add_cookies([{
