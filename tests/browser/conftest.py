@@ -20,6 +20,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 NO_CHROMIUM = None if Path(CHROMIUM).exists() else "no Chromium: apt-get install chromium"
+# How often the server's loop looks whether it is asked to stop: the default half second
+# was waited at the end of every test.
+POLL_SECONDS = 0.01
 
 
 def pytest_collection_modifyitems(items):
@@ -33,16 +36,25 @@ def app_config():
     return {"SERVER_NAME": None}
 
 
+@pytest.fixture(scope="session")
+def module_scenes() -> dict[str, dict]:
+    """The demo's rows, for every browser test of the process (`load_once`): the first
+    test loads it (the demo hashes a password per user), the others get a copy of its rows.
+    tests/test_demo.py loads its own demo, on other dates, through the root fixture."""
+    return {}
+
+
 @pytest.fixture
 def server(app, runner, load_once):
-    """The demo on a loopback server. The demo is loaded by the module's first test; the
-    others get its rows copied into their own database (`load_once`)."""
+    """The demo on a loopback server. The demo is loaded by the process's first browser
+    test; the others get its rows copied into their own database (`load_once`)."""
     load_once("demo", lambda: load_demo(runner))
     http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread = threading.Thread(target=http.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{http.server_port}"
     http.shutdown()
+    http.server_close()
 
 
 def load_demo(runner) -> None:
@@ -64,6 +76,7 @@ def chromium():
 def page(server, chromium):
     context = chromium.new_context(viewport=PHONE, locale="fr-FR", base_url=server)
     page = context.new_page()
+    page.server = server  # where browser_helpers.sign_in's cookie goes
     page.csp_violations = []
     page.on("console", lambda message: "Content Security Policy" in message.text
             and page.csp_violations.append(message.text))

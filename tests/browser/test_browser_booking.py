@@ -11,7 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from browser.browser_helpers import AXE, playwright_api, serious_accessibility_violations
+from browser.browser_helpers import (
+    AXE,
+    playwright_api,
+    serious_accessibility_violations,
+    sign_in,
+)
 from sharing.core.extensions import db
 from sharing.models import Booking, Resource
 from sharing.services.demo import PASSWORD as DEMO_PASSWORD
@@ -29,6 +34,7 @@ def next_tuesday() -> date:
 
 
 def test_member_signs_in_books_a_room_and_finds_it(page):
+    """Through the login form, as people do (the other tests are given its cookie)."""
     page.goto("/login")
     assert page.locator("html").get_attribute("lang") == "fr"
     assert serious_accessibility_violations(page) == []
@@ -68,11 +74,7 @@ def test_member_signs_in_books_a_room_and_finds_it(page):
 def test_member_copies_a_feed_address_and_subscribes_to_a_resource(page):
     """The copy buttons come from static/copy.js (no inline script), in the page's words."""
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page.goto("/login")
-    page.get_by_label("E-mail", exact=False).first.fill("lea.martin@example.org")
-    page.get_by_label("Mot de passe", exact=False).first.fill(DEMO_PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    sign_in(page, "lea.martin@example.org")
     page.goto("/account/")
     field = page.locator("input[data-copy]").first
     copy = page.locator("input[data-copy] + button").first
