@@ -3,6 +3,7 @@ desktop and phone widths, a 200-character word in a title wraps instead of widen
 page, and the coordinator's administration pages pass axe-core with a clean CSP."""
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -63,6 +64,7 @@ def test_administration_pages_are_accessible(page, viewport):
     for path in ("/admin/", "/admin/people/", "/admin/people/?q=martin", "/admin/resources/",
                  "/admin/organisations/"):
         page.goto(path)
+        assert urlsplit(page.url).path == urlsplit(path).path, "not signed in?"
         assert page.locator("h1").count() == 1, path
         assert serious_accessibility_violations(page) == [], path
         width = page.evaluate("document.documentElement.scrollWidth")
