@@ -11,6 +11,7 @@ or, when unset, try 127.0.0.1:5432, and are skipped with the reason when none an
 import multiprocessing
 import os
 import shutil
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.routing import Rule
 from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
 
 from sharing import create_app
 from sharing.core.database import is_postgresql
@@ -412,6 +414,20 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's application on 127.0.0.1, on a port the system chose: its address. The
+    server looks every 10 ms whether to stop (its default half second held every
+    teardown). Give the module `app_config` `{"SERVER_NAME": None}` to serve any host."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from api_helpers import make_pole
-from werkzeug.serving import make_server
 
 from sharing.core.extensions import db
 from sharing.services.api_tokens import create_api_token
@@ -27,17 +25,6 @@ CONFIG = Path(__file__).parent.parent / "schemathesis.toml"
 @pytest.fixture
 def app_config():
     return {"SERVER_NAME": None}
-
-
-@pytest.fixture
-def live_server(app):
-    """The test's application on 127.0.0.1, on a port the system chose."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ Every test in this folder is skipped, with the reason, when Chromium is missing.
 checks (axe-core, signing in) are in browser_helpers.py.
 """
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from browser.browser_helpers import PHONE, playwright_api
 
@@ -22,7 +20,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 NO_CHROMIUM = None if Path(CHROMIUM).exists() else "no Chromium: apt-get install chromium"
 # How often the server's loop looks whether it is asked to stop: the default half second
 # was waited at the end of every test.
-POLL_SECONDS = 0.01
 
 
 def pytest_collection_modifyitems(items):
@@ -45,16 +42,11 @@ def module_scenes() -> dict[str, dict]:
 
 
 @pytest.fixture
-def server(app, runner, load_once):
+def server(live_server, runner, load_once):
     """The demo on a loopback server. The demo is loaded by the process's first browser
     test; the others get its rows copied into their own database (`load_once`)."""
     load_once("demo", lambda: load_demo(runner))
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, args=(POLL_SECONDS,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    http.server_close()
+    return live_server
 
 
 def load_demo(runner) -> None:
