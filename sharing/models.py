@@ -667,6 +667,10 @@ def counted_rows(connection, booking: Booking, fields: dict, sign: int) -> list[
                                                             booking))
 
 
+def counted_fields(booking: Booking) -> dict:
+    return {column.key: getattr(booking, column.key) for column in COUNTED_COLUMNS}
+
+
 def stored_counted_fields(connection, booking_id: int) -> dict:
     return connection.execute(select(*COUNTED_COLUMNS).where(Booking.id == booking_id)) \
         .one()._asdict()
@@ -679,8 +683,8 @@ def is_recounted(booking: Booking) -> bool:
 
 @event.listens_for(Booking, "after_insert")
 def _count_new_booking(_mapper, connection, booking: Booking) -> None:
-    fields = {column.key: getattr(booking, column.key) for column in COUNTED_COLUMNS}
-    add_to_booked_months(connection, counted_rows(connection, booking, fields, 1))
+    add_to_booked_months(connection, counted_rows(connection, booking, counted_fields(booking),
+                                                  1))
 
 
 @event.listens_for(Booking, "before_update")
@@ -697,9 +701,8 @@ def _recount_booking(_mapper, connection, booking: Booking) -> None:
     before = inspect(booking).info.pop("counted_before", None)
     if before is None:
         return
-    after = {column.key: getattr(booking, column.key) for column in COUNTED_COLUMNS}
     add_to_booked_months(connection, counted_rows(connection, booking, before, -1)
-                         + counted_rows(connection, booking, after, 1))
+                         + counted_rows(connection, booking, counted_fields(booking), 1))
 
 
 @event.listens_for(Booking, "before_delete")

@@ -18,8 +18,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 NO_CHROMIUM = None if Path(CHROMIUM).exists() else "no Chromium: apt-get install chromium"
-# How often the server's loop looks whether it is asked to stop: the default half second
-# was waited at the end of every test.
 
 
 def pytest_collection_modifyitems(items):
