@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from conftest import one_commit
 from sqlalchemy import select
 
 from sharing.core.extensions import db
@@ -121,15 +122,16 @@ def person(organisation: Organisation | None = None, role: str = "member",
 
 
 def make_pole(create_site, create_organisation, create_resource) -> Pole:
-    site = create_site(name="Voiron")
-    owner = create_organisation(slug="ressourcerie")
-    partner = create_organisation(slug="patisserie")
-    outsider = create_organisation(slug="energie")
-    room = create_resource(kind="room", owner=owner, site=site, name="Salle des Tilleuls",
-                           capacity=12, tags=["reunion"])
-    van = create_resource(kind="equipment", owner=owner, site=site, name="Camion frigorifique",
-                          quantity=2, visibility="listed", tags=["froid"],
-                          pickup_place="Quai 2")
+    with one_commit():
+        site = create_site(name="Voiron")
+        owner = create_organisation(slug="ressourcerie")
+        partner = create_organisation(slug="patisserie")
+        outsider = create_organisation(slug="energie")
+        room = create_resource(kind="room", owner=owner, site=site, name="Salle des Tilleuls",
+                               capacity=12, tags=["reunion"])
+        van = create_resource(kind="equipment", owner=owner, site=site,
+                              name="Camion frigorifique", quantity=2, visibility="listed",
+                              tags=["froid"], pickup_place="Quai 2")
     van.visible_to_ids = [partner.id]
     pole = Pole(
         site=site, owner=owner, partner=partner, outsider=outsider,

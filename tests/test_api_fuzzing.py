@@ -3,7 +3,7 @@ the generated OpenAPI document and the code agree, and no request gets a 5xx.
 
 In the fuzzing and stateful phases only (the coverage phase alone takes minutes; the long
 run by hand, `bench/fuzz_api.py`, has it), with `SHARING_FUZZ_EXAMPLES` examples per
-operation: 30 in the suite's run on each database; `.ci/run` also makes a deep run of 200
+operation: 15 in the suite's run on each database; `.ci/run` also makes a deep run of 200
 per operation, once, on PostgreSQL."""
 
 import os
@@ -18,7 +18,7 @@ from api_helpers import make_pole
 from sharing.core.extensions import db
 from sharing.services.api_tokens import create_api_token
 
-EXAMPLES = int(os.environ.get("SHARING_FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("SHARING_FUZZ_EXAMPLES", "15"))
 CONFIG = Path(__file__).parent.parent / "schemathesis.toml"
 
 
