@@ -115,7 +115,8 @@ class IcsServer(ThreadingHTTPServer):
 
 def start(tls: ssl.SSLContext | None = None) -> tuple[IcsServer, threading.Thread]:
     server = IcsServer(tls)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+    # the server looks every 10 ms whether to stop: each test's teardown waits for it
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                               daemon=True)
     thread.start()
     return server, thread

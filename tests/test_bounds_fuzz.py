@@ -58,10 +58,16 @@ def assert_answered(call, state: dict) -> dict:
     return database_state()
 
 
+@pytest.fixture
+def apis(client, pole) -> tuple[Api, Api]:
+    """The member's and the manager's tokens, made once for all the examples."""
+    return Api(client, pole.partner_member), Api(client, pole.manager)
+
+
 @FUZZ
 @given(start=instants, end=instants)
-def test_the_api_answers_every_boundary_date(client, pole, start, end):
-    member, manager = Api(client, pole.partner_member), Api(client, pole.manager)
+def test_the_api_answers_every_boundary_date(apis, pole, start, end):
+    member, manager = apis
     state = database_state()
     for method, path, options in api_calls(pole, start, end):
         api = manager if options.pop("manager", False) else member

@@ -37,15 +37,28 @@ class Scene:
 
 
 @pytest.fixture
-def scene(create_organisation, create_site, create_user):
-    owner = create_organisation(slug="ressourcerie", name="La Ressourcerie")
-    other = create_organisation(slug="patisserie", name="Pâtisserie solidaire")
-    return Scene(owner=owner, other=other, site=create_site(name="Voiron"),
-                 manager=create_user(organisation=owner, role="manager", name="Aline Manager",
-                                     locale="en"),
-                 member=create_user(organisation=owner, name="Bruno Membre", locale="en"),
-                 outsider=create_user(organisation=other, role="manager", locale="en"),
-                 admin=create_user(is_admin=True, locale="en"))
+def scene(load_once, create_organisation, create_site, create_user):
+    """Built by the module's first test, its rows copied into each later test's database:
+    nearly every test here wants it, and its seven commits cost about as much as the
+    test's own request. Each user's address names the part they play."""
+
+    def build() -> None:
+        owner = create_organisation(slug="ressourcerie", name="La Ressourcerie")
+        other = create_organisation(slug="patisserie", name="Pâtisserie solidaire")
+        create_site(name="Voiron")
+        create_user(email="manager@example.org", organisation=owner, role="manager",
+                    name="Aline Manager", locale="en")
+        create_user(email="member@example.org", organisation=owner, name="Bruno Membre",
+                    locale="en")
+        create_user(email="outsider@example.org", organisation=other, role="manager",
+                    locale="en")
+        create_user(email="admin@example.org", is_admin=True, locale="en")
+
+    load_once("catalogue", build)
+    organisations = {o.slug: o for o in db.session.scalars(select(Organisation))}
+    users = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
+    return Scene(owner=organisations["ressourcerie"], other=organisations["patisserie"],
+                 site=db.session.scalar(select(Site)), **users)
 
 
 def form_data(kind, scene, **overrides):

@@ -154,7 +154,7 @@ def test_nobody_reads_another_organisations_report(pole):
     ({**MARCH, "hourly_cost": "nan"}, "hourly_cost"),
     ({"start": "1999-12-31", "end": "2000-01-02"}, "start"),
 ])
-def test_bad_filters_name_their_field(args, field, pole):
+def test_bad_filters_name_their_field(args, field, app):
     with pytest.raises(InvalidInput) as error:
         read_query(args)
     assert field in error.value.fields

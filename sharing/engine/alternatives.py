@@ -70,8 +70,11 @@ def candidate_starts(resource: Resource, request: BookingRequest) -> Iterator[da
 
 def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, now: datetime,
                        ledger: QuotaLedger) -> Iterator[Alternative]:
-    if duration_conflicts(Slot(resource, request.start, request.end)):
-        return  # no time of that length will do on this resource
+    if duration_conflicts(Slot(resource, request.start, request.end)) \
+            or request.quantity > resource.quantity:
+        # no time will do on this resource: each of the fifteen days' times would be
+        # checked against every rule only to be refused
+        return
     length = request.end - request.start
     tz = zone(resource.timezone)
     window_start = at_wall_minutes(request.start.astimezone(tz).date(), 0, tz)
