@@ -51,20 +51,21 @@ def load_demo(runner) -> None:
     assert runner.invoke(args=["demo"]).exit_code == 0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium():
-    """One browser per test module. Not per session: between its calls Playwright's sync
-    API marks an asyncio loop as running, which other tests in the same process must not
-    find."""
+    """One browser for this folder's tests as long as they run one after another: pytest
+    ends it before a test of another folder runs. Not per session: between its calls
+    Playwright's sync API marks an asyncio loop as running, which other tests in the same
+    process must not find."""
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browsing(chromium, loopback):
-    """The module's one browser context, on the process's loopback address, its cookies
+    """The browser's one context, on the process's loopback address, its cookies
     and permissions cleared after each test (`page`). A page of the site stays open in it:
     with `--process-per-site`, each test's page then runs in that page's renderer, where
     axe-core's source is already compiled, instead of starting two renderers of its own."""
