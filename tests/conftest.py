@@ -23,6 +23,7 @@ from flask_babel import refresh as refresh_language
 from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.routing import Rule
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
@@ -418,18 +419,38 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def live_server(app):
-    """The test's application on 127.0.0.1, on a port the system chose: its address. The
-    server looks every 10 ms whether to stop (its default half second held every
-    teardown). Give the module `app_config` `{"SERVER_NAME": None}` to serve any host."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+class Loopback:
+    """The process's one server on 127.0.0.1 (a port the system chose), passing each
+    request to the current test's application (503 between tests)."""
+
+    def __init__(self):
+        self.app = None
+        self.server = make_server("127.0.0.1", 0, self, threaded=True)
+        self.address = f"http://127.0.0.1:{self.server.server_port}"
+
+    def __call__(self, environ, start_response):
+        return (self.app or ServiceUnavailable())(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def loopback():
+    """One address for the whole process: a browser context can outlive a test."""
+    serving = Loopback()
+    thread = threading.Thread(target=serving.server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    yield serving
+    serving.server.shutdown()
+    serving.server.server_close()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app, loopback):
+    """The test's application on 127.0.0.1, served by the process's `loopback` server:
+    its address. Give the module `app_config` `{"SERVER_NAME": None}` to serve any host."""
+    loopback.app = app
+    yield loopback.address
+    loopback.app = None
 
 
 @pytest.fixture

@@ -51,25 +51,43 @@ def load_demo(runner) -> None:
     assert runner.invoke(args=["demo"]).exit_code == 0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium():
-    """One browser per test module, each test in a fresh context of its own (cookies,
-    storage). Not per session: between its calls Playwright's sync API marks an asyncio
-    loop as running, which other tests in the same process must not find."""
+    """One browser for this folder's tests as long as they run one after another: pytest
+    ends it before a test of another folder runs. Not per session: between its calls
+    Playwright's sync API marks an asyncio loop as running, which other tests in the same
+    process must not find."""
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
 
 
-@pytest.fixture
-def page(server, chromium):
-    context = chromium.new_context(viewport=PHONE, locale="fr-FR", base_url=server)
-    page = context.new_page()
-    page.server = server  # where browser_helpers.sign_in's cookie goes
-    page.csp_violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text
-            and page.csp_violations.append(message.text))
-    yield page
+@pytest.fixture(scope="package")
+def browsing(chromium, loopback):
+    """The browser's one page, in its one context on the process's loopback address, for
+    every test (`page`): a new page per test cost Chromium about 0.3 s of CPU, and its
+    renderer compiled axe-core's source again."""
+    context = chromium.new_context(viewport=PHONE, locale="fr-FR", base_url=loopback.address)
+    yield context.new_page()
     context.close()
 
+
+@pytest.fixture
+def page(server, browsing):
+    """The browser's page for this test, put back after it as the next test expects:
+    phone-sized, on screen media, with neither cookie nor permission."""
+    browsing.server = server  # where browser_helpers.sign_in's cookie goes
+    browsing.csp_violations = []
+
+    def note_csp(message):
+        if "Content Security Policy" in message.text:
+            browsing.csp_violations.append(message.text)
+
+    browsing.on("console", note_csp)
+    yield browsing
+    browsing.remove_listener("console", note_csp)
+    browsing.set_viewport_size(PHONE)
+    browsing.emulate_media(media="null")
+    browsing.context.clear_cookies()
+    browsing.context.clear_permissions()
