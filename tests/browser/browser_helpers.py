@@ -68,4 +68,3 @@ def sign_in(page, email: str) -> None:
         "name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": page.server,
         "httpOnly": True, "sameSite": "Lax"}])
     page.goto("/")
-
