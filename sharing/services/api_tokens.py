@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from sharing.core.database import utcnow, write_transaction
 from sharing.core.extensions import db
@@ -45,7 +46,7 @@ def find_user_by_api_token(raw: str) -> User | None:
     """The active owner of a live token, noting when it was last used."""
     if not raw:
         return None
-    token = db.session.scalar(select(ApiToken).where(
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user)).where(
         ApiToken.token_hash == hash_secret(raw), ApiToken.revoked_at.is_(None)))
     if token is None or not token.user.active:
         return None
@@ -55,7 +56,8 @@ def find_user_by_api_token(raw: str) -> User | None:
 
 
 def note_use(token: ApiToken) -> None:
-    """Record the token's use in a short write of its own, even while serving a GET."""
+    """Record the token's use in a short write of its own, even while serving a GET: kept
+    even if the request then fails."""
     with write_transaction():
         db.session.execute(update(ApiToken).where(ApiToken.id == token.id)
                            .values(last_used_at=utcnow()))

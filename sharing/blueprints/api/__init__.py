@@ -40,7 +40,6 @@ def authenticate() -> None:
     if user is None:
         raise Unauthorized(_("Send a valid API token: Authorization: Bearer <token>."),
                            www_authenticate=WWWAuthenticate("bearer"))
-    db.session.commit()  # the token's last use, kept even if the request then fails
     g._login_user = user  # Flask-Login's current_user for this request only, no cookie
 
 
