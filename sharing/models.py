@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -629,18 +630,23 @@ def summed_by_month(rows: list[dict]) -> list[dict]:
 
 
 def add_to_booked_months(connection, rows: list[dict]) -> None:
-    """Add the rows' counts to those stored, in one statement (which may not name a row
-    twice); in key order, so that two transactions meet on the same row in the same
+    """Add the rows' counts to those stored, one (month, resource, organisation) row at a
+    time and in key order, so that two transactions meet on the same row in the same
     order."""
     rows = [row for row in summed_by_month(rows) if any(row[name] for name in COUNTS)]
-    if not rows:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(BookedMonth).values(rows)
+    if rows:
+        connection.execute(booked_month_upsert(connection.dialect.name), rows)
+
+
+@cache
+def booked_month_upsert(dialect_name: str):
+    """INSERT … ON CONFLICT DO UPDATE adding the counts, built once per dialect: building
+    it (its `excluded` alias above all) cost more than running it."""
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(BookedMonth)
     table = BookedMonth.__table__
-    connection.execute(statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[table.c.month, table.c.resource_id, table.c.organisation_id],
-        set_={name: table.c[name] + statement.excluded[name] for name in COUNTS}))
+        set_={name: table.c[name] + statement.excluded[name] for name in COUNTS})
 
 
 def counted_resource(connection, resource_id: int, booking: Booking) -> CountedResource:
