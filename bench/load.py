@@ -191,18 +191,20 @@ class Server:
     """One gunicorn master and its workers, on a port it keeps across restarts."""
 
     def __init__(self, database_url: str, instance: Path, workers: int):
+        """Started, not yet serving: `wait_until_serving` (servers boot side by side)."""
         self.port, self.workers = free_port(), workers
         self.environment = server_environment(database_url, instance, self.port)
         self.process = self.start()
 
     def start(self) -> subprocess.Popen:
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [gunicorn, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
              "--timeout", "30", "--log-level", "warning", "sharing:create_app()"],
             env=self.environment, cwd=ROOT, start_new_session=True)
-        wait_until_serving(self.port, process)
-        return process
+
+    def wait_until_serving(self) -> None:
+        wait_until_serving(self.port, self.process)
 
     def worker_pids(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -218,10 +220,19 @@ class Server:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self.process = self.start()
+        self.wait_until_serving()
         return f"killed the whole server on port {self.port} and started it again"
 
-    def stop(self) -> None:
-        stop(self.process)
+    def ask_to_stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+
+    def wait_until_stopped(self) -> None:
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 def wait_until_serving(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
@@ -236,16 +247,6 @@ def wait_until_serving(port: int, process: subprocess.Popen, seconds: float = 60
             pass
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn on port {port} did not answer within {seconds}s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 # -- the clients -----------------------------------------------------------------------
@@ -486,14 +487,19 @@ def run(options, database_url: str, workdir: Path) -> int:
     servers = [Server(database_url, workdir / "instance", options.workers)
                for _ in range(options.servers)]
     ports = [server.port for server in servers]
-    print(f"database: {options.db}; {options.servers} gunicorn servers x {options.workers} "
-          f"workers; {options.clients} clients; Redis for rate limits: {redis_answers()}")
     try:
+        for server in servers:
+            server.wait_until_serving()
+        print(f"database: {options.db}; {options.servers} gunicorn servers x "
+              f"{options.workers} workers; {options.clients} clients; "
+              f"Redis for rate limits: {redis_answers()}")
         summary = (drive_with_faults(options, servers, seeded, database_url) if options.faults
                    else drive(options, ports, seeded, database_url))
     finally:
+        for server in servers:  # all at once: each takes a moment to end its workers
+            server.ask_to_stop()
         for server in servers:
-            server.stop()
+            server.wait_until_stopped()
     print(json.dumps(summary))
     return 1 if any(summary[k] for k in ("capacity_violations", "acknowledged_missing",
                                          "wrong_status", "unacknowledged_written")) else 0
