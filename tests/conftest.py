@@ -436,7 +436,9 @@ class Loopback:
 def loopback():
     """One address for the whole process: a browser context can outlive a test."""
     serving = Loopback()
-    thread = threading.Thread(target=serving.server.serve_forever, daemon=True)
+    # Polled often, so that stopping it does not hold the process's last test half a second.
+    thread = threading.Thread(target=serving.server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
     thread.start()
     yield serving
     serving.server.shutdown()
