@@ -86,17 +86,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def send_body(self, answer: Answer) -> None:
-        if not answer.trickle_seconds:
-            self.wfile.write(answer.body)
-            return
-        for byte in answer.body:
-            if self.server.served.stop.wait(answer.trickle_seconds):
+        chunks = [bytes([byte]) for byte in answer.body] if answer.trickle_seconds \
+            else [answer.body]
+        for chunk in chunks:
+            if answer.trickle_seconds and self.server.served.stop.wait(answer.trickle_seconds):
                 return
             try:
-                self.wfile.write(bytes([byte]))
+                self.wfile.write(chunk)
                 self.wfile.flush()
             except OSError:
-                return  # the client gave up, as it should
+                return  # the client gave up, as it should (a stalled or too large answer)
 
     def log_message(self, *_args) -> None:
         pass
