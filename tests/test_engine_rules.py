@@ -325,3 +325,20 @@ def test_quota_counts_only_the_part_of_a_booking_inside_the_week(scene, create_b
         "quota"]
     assert book(scene.member, scene.request("2027-03-08 10:00", "2027-03-08 11:00"), now=NOW)
     assert book(scene.member, scene.request("2027-03-05 10:00", "2027-03-05 11:00"), now=NOW)
+
+
+def test_a_series_counts_its_own_earlier_occurrences_in_the_quotas(scene, create_booking):
+    db.session.add(Quota(organisation_id=scene.booker.id, resource_id=scene.room.id,
+                         max_hours_per_week=5, max_hours_per_month=8))
+    db.session.commit()
+    create_booking(scene.room, scene.booker, scene.member, at("2027-03-03 14:00"), 60)
+    request = scene.request("2027-03-01 10:00", "2027-03-01 12:00", skip_conflicts=True,
+                            recurrence="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=8")
+    result = book(scene.member, request, now=NOW)
+    assert [b.starts_at for b in result.bookings] == [
+        at("2027-03-01 10:00"), at("2027-03-02 10:00"), at("2027-03-08 10:00")]
+    assert [(s.start, [(c.code, c.params["period"]) for c in s.conflicts])
+            for s in result.skipped] == [
+        (at(f"2027-03-{day:02} 10:00"), [("quota", period)])
+        for day, period in [(3, "week"), (4, "week"), (5, "week"), (9, "month"),
+                            (10, "month")]]

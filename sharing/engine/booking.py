@@ -51,6 +51,7 @@ from sharing.engine.credits import (
     refund_if_in_time,
 )
 from sharing.engine.policy import LONGEST_OCCUPANCY
+from sharing.engine.quotas import QuotaLedger
 from sharing.engine.recurrence import expand
 from sharing.engine.rules import Conflict, Slot, check_slot
 from sharing.engine.times import to_utc, zone
@@ -175,10 +176,10 @@ def slots_of(resources: list[Resource], request: BookingRequest, start: datetime
             for index, resource in enumerate(resources)]
 
 
-def check_slots(slots: list[Slot], request: BookingRequest, user: User, now: datetime
-                ) -> list[Conflict]:
+def check_slots(slots: list[Slot], request: BookingRequest, user: User, now: datetime,
+                ledger: QuotaLedger | None = None) -> list[Conflict]:
     return [conflict for slot in slots for conflict in check_slot(
-        slot, calendar_for(slot), user, request.organisation_id, now)]
+        slot, calendar_for(slot), user, request.organisation_id, now, ledger)]
 
 
 def calendar_for(slot: Slot) -> ResourceCalendar:
@@ -208,9 +209,10 @@ def book_occurrences(resources: list[Resource], request: BookingRequest, user: U
     series = BookingSeries(rrule=request.recurrence, created_by_id=user.id) \
         if request.recurrence else None
     result, refused = BookingResult([]), []
+    ledger = QuotaLedger()  # the quotas' sums, read once per week and month of the series
     for start, end in occurrences:
         slots = slots_of(resources, request, start, end)
-        conflicts = check_slots(slots, request, user, now) \
+        conflicts = check_slots(slots, request, user, now, ledger) \
             + credit_conflicts(slots, request.organisation_id)
         if conflicts:
             (result.skipped if request.skip_conflicts else refused).append(
@@ -219,6 +221,8 @@ def book_occurrences(resources: list[Resource], request: BookingRequest, user: U
         group = uuid.uuid4().hex if len(slots) > 1 else None
         booked = [new_booking(slot, request, user, series, group) for slot in slots]
         charge(booked)  # later occurrences (quotas, credits) see these rows and entries
+        for slot in slots:
+            ledger.count_booked(slot.resource, request.organisation_id, slot.start, slot.end)
         result.bookings += booked
     if refused or not result.bookings:
         clashing = refused or result.skipped

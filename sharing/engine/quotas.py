@@ -135,6 +135,15 @@ class QuotaLedger:
                                  hours_used(quota, missing), strict=True))
         return [self.used[(quota.id, period)] for period in periods]
 
+    def count_booked(self, resource: Resource, organisation_id: int, start: datetime,
+                     end: datetime) -> None:
+        """A booking just added (a series' occurrence): its hours join the sums already
+        read, so that the next occurrence in the same weeks and months reads none again.
+        Sums read later come from the database, which holds the booking by then."""
+        for quota in self.quotas.get((resource.id, organisation_id), []):
+            for key in [key for key in self.used if key[0] == quota.id]:
+                self.used[key] += overlap_hours(start, end, key[1])
+
 
 def quota_conflicts(resource: Resource, organisation_id: int, start: datetime, end: datetime,
                     ledger: QuotaLedger | None = None) -> list[dict[str, Any]]:
