@@ -8,6 +8,7 @@ Tests marked `postgresql` always need a server: they use `SHARING_TEST_DATABASE_
 or, when unset, try 127.0.0.1:5432, and are skipped with the reason when none answers.
 """
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -110,6 +111,15 @@ def pytest_collection_modifyitems(items):
         if item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.xdist_group("races"))
     items.sort(key=lambda item: (item.get_closest_marker("slow") is None, rank(item.nodeid)))
+
+
+def pytest_collection_finish(session):
+    """What the process has imported and collected lives as long as it does: frozen, the
+    garbage collector no longer walks it at each full collection, and it collects less
+    often (the requests make many short-lived objects). About a tenth of the suite's CPU."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def rank(nodeid: str) -> int:
