@@ -64,6 +64,13 @@ def test_a_request_records_the_tokens_last_use(client, user):
     assert db.session.get(ApiToken, api.token.id).last_used_at is not None
 
 
+def test_a_refused_request_keeps_the_tokens_last_use(client, user):
+    api = Api(client, user)
+    assert api.post("/bookings", json={"resource_id": "x"}).status_code == 422
+    db.session.expire_all()
+    assert db.session.get(ApiToken, api.token.id).last_used_at is not None
+
+
 @pytest.mark.parametrize("header", [
     None, "", "Bearer", "Bearer ", "Bearer not-a-token", "Basic Y2FtaWxsZTpzZWNyZXQ=",
     "Token abc", "Bearer \u00e9\u00e9",
