@@ -334,6 +334,8 @@ def test_a_series_counts_its_own_earlier_occurrences_in_the_quotas(scene, create
     create_booking(scene.room, scene.booker, scene.member, at("2027-03-03 14:00"), 60)
     request = scene.request("2027-03-01 10:00", "2027-03-01 12:00", skip_conflicts=True,
                             recurrence="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=8")
+    assert [(c.code, c.params["period"]) for c in check(scene.member, request, now=NOW)] == [
+        ("quota", "week")] * 3 + [("quota", "month")] * 2  # the dry run agrees
     result = book(scene.member, request, now=NOW)
     assert [b.starts_at for b in result.bookings] == [
         at("2027-03-01 10:00"), at("2027-03-02 10:00"), at("2027-03-08 10:00")]

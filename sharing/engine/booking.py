@@ -221,14 +221,18 @@ def book_occurrences(resources: list[Resource], request: BookingRequest, user: U
         group = uuid.uuid4().hex if len(slots) > 1 else None
         booked = [new_booking(slot, request, user, series, group) for slot in slots]
         charge(booked)  # later occurrences (quotas, credits) see these rows and entries
-        for slot in slots:
-            ledger.count_booked(slot.resource, request.organisation_id, slot.start, slot.end)
+        count_in_quotas(ledger, slots, request.organisation_id)
         result.bookings += booked
     if refused or not result.bookings:
         clashing = refused or result.skipped
         raise BookingRefused([c for skipped in clashing for c in dated(skipped)],
                              clashing=clashing, occurrences=len(occurrences))
     return result
+
+
+def count_in_quotas(ledger: QuotaLedger, slots: list[Slot], organisation_id: int) -> None:
+    for slot in slots:
+        ledger.count_booked(slot.resource, organisation_id, slot.start, slot.end)
 
 
 def dated(skipped: Skipped) -> list[Conflict]:
@@ -273,11 +277,15 @@ def check(user: User, request: BookingRequest, now: datetime | None = None) -> l
     """What `book` would object to, without booking (a dry run for forms)."""
     now = now or utcnow()
     _organisation, resources = validate_request(request)
-    slots_per_occurrence = [slots_of(resources, request, start, end)
-                            for start, end in occurrences_of(request, resources[0])]
-    return [c for slots in slots_per_occurrence
-            for c in check_slots(slots, request, user, now)
-            + credit_conflicts(slots, request.organisation_id)]
+    ledger, conflicts = QuotaLedger(), []
+    for start, end in occurrences_of(request, resources[0]):
+        slots = slots_of(resources, request, start, end)
+        found = check_slots(slots, request, user, now, ledger) \
+            + credit_conflicts(slots, request.organisation_id)
+        if not found:  # as if booked: a series' later occurrences count it, as in `book`
+            count_in_quotas(ledger, slots, request.organisation_id)
+        conflicts += found
+    return conflicts
 
 
 def following_in_series(booking: Booking) -> list[Booking]:
