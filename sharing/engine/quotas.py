@@ -137,12 +137,15 @@ class QuotaLedger:
 
     def count_booked(self, resource: Resource, organisation_id: int, start: datetime,
                      end: datetime) -> None:
-        """A booking just added (a series' occurrence): its hours join the sums already
-        read, so that the next occurrence in the same weeks and months reads none again.
-        Sums read later come from the database, which holds the booking by then."""
-        for quota in self.quotas.get((resource.id, organisation_id), []):
-            for key in [key for key in self.used if key[0] == quota.id]:
-                self.used[key] += overlap_hours(start, end, key[1])
+        """A series' occurrence just booked, or taken as booked in a dry run: its hours
+        join the sums already read, so that the next occurrence in the same weeks and
+        months reads none again. A sum read later needs nothing added: `book` has flushed
+        the booking by then, and each occurrence reads every period it overlaps before it
+        is counted (the occurrences come in time order, on the same resources)."""
+        quota_ids = {quota.id for quota in self.quotas.get((resource.id, organisation_id), [])}
+        for quota_id, period in self.used:
+            if quota_id in quota_ids:
+                self.used[quota_id, period] += overlap_hours(start, end, period)
 
 
 def quota_conflicts(resource: Resource, organisation_id: int, start: datetime, end: datetime,
