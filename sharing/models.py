@@ -39,10 +39,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 from sqlalchemy.orm.attributes import set_committed_value
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from sharing.core.database import UTCDateTime, utcnow
 from sharing.core.extensions import db
+from sharing.core.security import hash_password
 
 RESOURCE_KINDS = ("room", "equipment", "staff", "expertise")
 ROLES = ("member", "manager")
@@ -146,7 +147,7 @@ class User(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

@@ -26,7 +26,6 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.routing import Rule
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from sharing import create_app
@@ -208,6 +207,9 @@ def make_app(database_url: str, instance_path, **config):
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "sharing.test",
         "BASE_URL": "http://sharing.test",
+        # One iteration: tests sign in and set passwords by the hundred, and scrypt took a
+        # twentieth of the suite's time. test_security checks production's scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
     settings.update(config)
     app = create_app(settings, instance_path=instance_path)
@@ -525,9 +527,7 @@ def create_user(app):
                 role="member", is_admin=False, active=True, locale="fr"):
         user = User(email=email or f"u{uuid.uuid4().hex[:8]}@example.org", display_name=name,
                     is_admin=is_admin, active=active, locale=locale)
-        # A cheap hash: the factory makes many users; the accounts service's own tests
-        # go through User.set_password and its real (scrypt) cost.
-        user.password_hash = generate_password_hash(password, "pbkdf2:sha256:1")
+        user.set_password(password)
         if organisation is not None:
             user.memberships.append(Membership(organisation=organisation, role=role))
         return _save(user)

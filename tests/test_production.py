@@ -12,6 +12,7 @@ from mail_helpers import free_port
 
 from sharing import create_app
 from sharing.core.extensions import db
+from sharing.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = "https://pole.example.org"
@@ -103,6 +104,28 @@ def test_cookies_stay_configurable(tmp_path):
                    TESTING=False, SESSION_COOKIE_SECURE=False)
     assert app.config["SESSION_COOKIE_SECURE"] is False
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "BASE_URL": BASE_URL},
+                     instance_path=tmp_path / "inst")
+    with app.app_context():
+        user = User(email="a@example.org", display_name="A")
+        user.set_password(PASSWORD)
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "!")
+    cheaper = make_app("sqlite://", tmp_path / "inst", PASSWORD_HASH_METHOD="pbkdf2:sha512:1000")
+    with cheaper.app_context():
+        user.set_password("another one")
+        assert user.password_hash.startswith("pbkdf2:sha512:1000$")
+        assert user.check_password("another one") and not user.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("method", ["md5", "pbkdf2:nodigest", "scrypt:1", "pbkdf2:sha256:x",
+                                    ""])
+def test_an_unknown_password_hash_method_refuses_to_start(tmp_path, method):
+    with pytest.raises(RuntimeError, match="PASSWORD_HASH_METHOD"):
+        make_app("sqlite://", tmp_path / "inst", PASSWORD_HASH_METHOD=method)
 
 
 SECURITY_HEADERS = {

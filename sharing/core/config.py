@@ -69,6 +69,10 @@ DEFAULTS = {
     "RATELIMIT_SIGN_IN": "10 per minute; 100 per hour",
     "RATELIMIT_ACCOUNT_LINKS": "10 per minute; 50 per hour",
     "RATELIMIT_TOKEN_FAILURES": "20 per minute; 200 per hour",  # nosec B105
+    # Werkzeug's method for new password hashes ("scrypt" or "pbkdf2", with optional
+    # parameters, e.g. "pbkdf2:sha256:600000"). A stored hash names its own method, so a
+    # change applies to each account as its password is next set.
+    "PASSWORD_HASH_METHOD": "scrypt",
     # Wrong passwords in a row before an account is locked; the lock then doubles.
     "LOCKOUT_THRESHOLD": 5,
     "LOCKOUT_FIRST_MINUTES": 1,

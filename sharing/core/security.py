@@ -1,8 +1,13 @@
-"""The perimeter: security headers on every response, and the client's real address
-behind reverse proxies."""
+"""The perimeter: security headers on every response, the client's real address behind
+reverse proxies, and how passwords are hashed."""
+
+import hashlib
+import re
+from functools import cache
 
 from flask import Flask, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.security import generate_password_hash
 
 # No inline script or style anywhere: templates load static/ files only.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
@@ -14,6 +19,8 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+# The methods Werkzeug knows, with their optional parameters.
+PASSWORD_HASH_METHODS = re.compile(r"scrypt(:\d+:\d+:\d+)?|pbkdf2(:(?P<digest>\w+)(:\d+)?)?")
 
 
 def add_security_headers(response: Response) -> Response:
@@ -26,7 +33,33 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def shared_password_hash(password: str) -> str:
+    """One hash of a password that many accounts share or none has (the demo's, the decoy
+    checked for unknown addresses), made once per method: each hash costs the method's
+    work."""
+    return _hash_once(password, current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _hash_once(password: str, method: str) -> str:
+    return generate_password_hash(password, method)
+
+
+def require_known_password_hash_method(app: Flask) -> None:
+    """A method Werkzeug does not know would fail every sign-in: refuse to start instead."""
+    method = app.config["PASSWORD_HASH_METHOD"]
+    known = PASSWORD_HASH_METHODS.fullmatch(method)
+    if not known or (known["digest"] and known["digest"] not in hashlib.algorithms_available):
+        raise RuntimeError(f"PASSWORD_HASH_METHOD {method!r} is not a method of Werkzeug's: "
+                           "scrypt[:n:r:p] or pbkdf2[:digest[:iterations]]")
+
+
 def init_app(app: Flask) -> None:
+    require_known_password_hash_method(app)
     app.after_request(add_security_headers)
     proxies = app.config["PROXY_COUNT"]
     if proxies:

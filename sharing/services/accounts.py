@@ -1,17 +1,17 @@
 """People and their organisations: look-ups, sign-in, invitations, password resets."""
 
 from datetime import timedelta
-from functools import cache
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from sharing.core.database import utcnow, write_transaction
 from sharing.core.extensions import db, login_manager
 from sharing.core.mail import send_mail
+from sharing.core.security import shared_password_hash
 from sharing.core.urls import external_url
 from sharing.core.validation import InvalidInput
 from sharing.models import LOCALES, ROLES, AccountToken, Organisation, User
@@ -105,11 +105,6 @@ def create_user(email: str, name: str, password: str | None, *, is_admin: bool =
     return user
 
 
-@cache
-def _decoy_hash() -> str:
-    return generate_password_hash("decoy password")
-
-
 class DeactivatedAccount(Exception):
     """The right password for an account the coordinator deactivated."""
 
@@ -125,7 +120,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
     if user is None:
         # Spend the time a real check costs, so response times reveal no addresses.
-        check_password_hash(_decoy_hash(), password)
+        check_password_hash(shared_password_hash("decoy password"), password)
         return None
     right = user.check_password(password)
     if is_locked(user):

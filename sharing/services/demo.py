@@ -11,14 +11,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from sharing.core.extensions import db
+from sharing.core.security import shared_password_hash
 from sharing.engine.credits import charge
 from sharing.models import Booking, CreditEntry, Organisation, Resource, Site, User
 from sharing.services import accounts, catalogue, organisations
@@ -316,15 +315,10 @@ def load_user(person: DemoUser, orgs: dict[str, Organisation], created: Counter)
 
 def create_demo_user(person: DemoUser) -> User:
     user = accounts.create_user(person.email, person.name, None, is_admin=person.is_admin)
-    user.password_hash = demo_password_hash()
+    # Every demo login shares the published password, so one hash serves them all:
+    # hashing it for each person was three quarters of the demo's loading time.
+    user.password_hash = shared_password_hash(PASSWORD)
     return user
-
-
-@cache
-def demo_password_hash() -> str:
-    """Every demo login shares the published password, so one scrypt hash serves them all:
-    hashing it for each person was three quarters of the demo's loading time."""
-    return generate_password_hash(PASSWORD)
 
 
 def load_resource(fields: dict, sites: dict[str, Site], orgs: dict[str, Organisation],
