@@ -105,10 +105,14 @@ def pytest_collection_modifyitems(items):
     """The tests marked `slow` start processes of their own (20 racers, servers): under
     pytest-xdist (`-n auto`, with `--dist loadgroup` from pyproject.toml) they run one after
     another on one worker while the others share the rest, and they start first so that
-    none of them ends the run last. The long-running ones come next."""
+    none of them ends the run last. The browser tests go to one worker too: each worker
+    that ran some started its own Chromium and loaded its own demo. The long-running ones
+    come next."""
     for item in items:
         if item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.xdist_group("races"))
+        elif "browser" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))
     items.sort(key=lambda item: (item.get_closest_marker("slow") is None, rank(item.nodeid)))
 
 
@@ -119,6 +123,15 @@ def pytest_collection_finish(session):
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
+
+
+def pytest_xdist_node_collection_finished(node, ids):
+    """Under `--dist loadgroup` a browser test's id names its group, the scheduler's only
+    clue: pytest 9.2 silently broke that, and the racers then ran beside other tests."""
+    browser = [nodeid for nodeid in ids if nodeid.startswith("tests/browser/")]
+    if node.config.getvalue("dist") == "loadgroup" and browser and "@" not in browser[0]:
+        pytest.exit(f"pytest-xdist did not group {browser[0]}: see pytest's pin in "
+                    "pyproject.toml", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def rank(nodeid: str) -> int:
