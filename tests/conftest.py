@@ -499,8 +499,20 @@ ONE_COMMIT = "factories_commit_at_the_end"
 def _save(obj):
     db.session.add(obj)
     if not db.session.info.get(ONE_COMMIT):
-        db.session.commit()
+        commit_keeping_values()
     return obj
+
+
+def commit_keeping_values() -> None:
+    """A factory's commit, its objects left loaded: they hold what was just written, and
+    expiring them cost a SELECT per object at its next read. Columns the database fills
+    itself are still read back when first used."""
+    session = db.session()  # the session itself: scoped_session does not pass this on
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 @contextmanager
@@ -510,7 +522,7 @@ def one_commit():
     db.session.info[ONE_COMMIT] = True
     try:
         yield
-        db.session.commit()
+        commit_keeping_values()
     finally:
         db.session.info.pop(ONE_COMMIT, None)
 
