@@ -410,6 +410,17 @@ def load_once(app, module_scenes):
     return load
 
 
+@pytest.fixture
+def demo(runner, load_once):
+    """The demo pole (`flask demo`, today's dates), loaded by the module's first test and
+    copied into the next ones' databases."""
+    load_once("demo", lambda: load_demo(runner))
+
+
+def load_demo(runner) -> None:
+    assert runner.invoke(args=["demo"]).exit_code == 0
+
+
 def read_rows() -> dict:
     with db.engine.connect() as conn:
         return {table: [row._asdict() for row in conn.execute(select(table))]

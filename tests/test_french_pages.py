@@ -55,11 +55,6 @@ def english_words(html: str) -> set[str]:
     return set(ENGLISH_WORD.findall(" ".join(reader.parts)))
 
 
-@pytest.fixture
-def demo(runner):
-    assert runner.invoke(args=["demo"]).exit_code == 0
-
-
 def person(email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))
 

@@ -40,15 +40,10 @@ def module_scenes() -> dict[str, dict]:
 
 
 @pytest.fixture
-def server(live_server, runner, load_once):
+def server(live_server, demo):
     """The demo on a loopback server. The demo is loaded by the process's first browser
-    test; the others get its rows copied into their own database (`load_once`)."""
-    load_once("demo", lambda: load_demo(runner))
+    test; the others get its rows copied into their own database (`module_scenes`)."""
     return live_server
-
-
-def load_demo(runner) -> None:
-    assert runner.invoke(args=["demo"]).exit_code == 0
 
 
 @pytest.fixture(scope="package")
