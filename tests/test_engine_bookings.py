@@ -31,6 +31,28 @@ def stored(status=None):
     return list(db.session.scalars(query))
 
 
+def test_a_long_booking_before_the_clocks_go_forward_holds_the_slots_after_them(scene):
+    """Wall-clock times (as the pages send them) on the night the clocks skip an hour:
+    4 hours from 22:00 UTC, then 01:30-02:30 UTC. Looking back from 03:30 on the wall
+    clock lost the skipped hour, missed the first booking and booked the second on top."""
+    book(scene.member, scene.request("2027-03-27 23:00", "2027-03-28 04:00"), now=NOW)
+    later = scene.request("2027-03-28 03:30", "2027-03-28 04:30")
+    assert find_free_resources([scene.room], later.start, later.end, now=NOW) == []
+    with pytest.raises(BookingRefused) as refused:
+        book(scene.member, later, now=NOW)
+    assert [c.code for c in refused.value.conflicts] == ["capacity"]
+
+
+def test_a_changeover_across_the_skipped_hour_lasts_its_minutes(scene):
+    """01:30 + 90 minutes of changeover is 04:00 on that night's wall clock, not 03:00."""
+    scene.room.buffer_minutes = 90
+    db.session.commit()
+    first = book(scene.member, scene.request("2027-03-28 00:30", "2027-03-28 01:30"), now=NOW)
+    assert first.bookings[0].blocks_until == datetime(2027, 3, 28, 2, 0, tzinfo=UTC)
+    with pytest.raises(BookingRefused):
+        book(scene.member, scene.request("2027-03-28 03:30", "2027-03-28 04:00"), now=NOW)
+
+
 def test_weekly_series_keeps_local_time_across_both_dst_changes(scene):
     # Tuesdays 10:00-11:00 from 16 March to 9 November 2027 (clocks change 28 March and
     # 31 October).

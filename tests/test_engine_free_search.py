@@ -149,6 +149,10 @@ def reference_free(scene, resources, start, end, quantity, now) -> set[int]:
 @example(drawn=edge_case({"opening_hours": TIMETABLES[-1]}, slot=(3, 4, 6, 0, 1)))
 # two units, one taken
 @example(drawn=edge_case({"quantity": 2}, [((0, 0, 4), 1, "confirmed")]))
+# just after the clocks skip an hour, a booking begun 2 h 45 min before in Montréal: the
+# look back, counted on the slot's wall clock, lost that hour
+@example(drawn={**edge_case({}, slot=(3, 12, 1, 0, 1)),
+                "bookings": [((0, 0, 1), 1, "confirmed"), ((1, -11, 12), 1, "confirmed")]})
 def test_free_search_answers_as_checking_each_resource(estate, drawn):
     scene, resources, calendars = estate
     day, quarter, quarters, off_grid, quantity = drawn["slot"]

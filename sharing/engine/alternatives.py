@@ -26,6 +26,7 @@ from sharing.engine.times import (
     at_wall_minutes,
     open_intervals,
     subtract,
+    to_utc,
     zone,
 )
 from sharing.models import Organisation, Resource, ResourceTag, User
@@ -52,7 +53,7 @@ def find_alternatives(user: User, request: BookingRequest, now: datetime) -> lis
 def is_offerable(request: BookingRequest) -> bool:
     """An interval no resource may take has no alternative: looking for one would cost
     in proportion to the span asked for."""
-    return timedelta(0) < request.end - request.start \
+    return timedelta(0) < to_utc(request.end) - to_utc(request.start) \
         <= timedelta(minutes=LONGEST_BOOKING_MINUTES)
 
 
@@ -75,7 +76,7 @@ def nearest_free_slots(user: User, resource: Resource, request: BookingRequest, 
         # no time will do on this resource: each of the fifteen days' times would be
         # checked against every rule only to be refused
         return
-    length = request.end - request.start
+    length = to_utc(request.end) - to_utc(request.start)
     tz = zone(resource.timezone)
     window_start = at_wall_minutes(request.start.astimezone(tz).date(), 0, tz)
     window_end = window_start + timedelta(days=SEARCH_DAYS + 2) + length
@@ -138,7 +139,7 @@ def similar_free_resources(user: User, resource: Resource, request: BookingReque
     similar = find_similar_resources(resource, request.quantity, request.organisation_id)
     ledger.read_quotas(similar, request.organisation_id)
     calendars = load_calendars([r.id for r in similar], request.start,
-                               request.end + timedelta(minutes=max(
+                               to_utc(request.end) + timedelta(minutes=max(
                                    (r.buffer_minutes for r in similar), default=0)),
                                {r.id: r.longest_booking_minutes for r in similar})
     offers = [Alternative(r.id, request.start, request.end) for r in similar

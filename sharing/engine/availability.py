@@ -26,7 +26,15 @@ from sharing.engine.rules import (
     notice_problem,
     opening_conflicts,
 )
-from sharing.engine.times import Interval, is_nonexistent, localize, open_intervals, subtract, zone
+from sharing.engine.times import (
+    Interval,
+    is_nonexistent,
+    localize,
+    open_intervals,
+    subtract,
+    to_utc,
+    zone,
+)
 from sharing.models import Resource
 
 LONGEST_AVAILABILITY_WINDOW = timedelta(days=62)
@@ -208,7 +216,7 @@ def nothing_in_the_way(held: Holders, values: RuleValues, search: SlotSearch) ->
     blocked_from, spans = held.blocked_from.get(values.id), held.spans.get(values.id)
     if not (blocked_from or spans):
         return True
-    until = search.end + timedelta(minutes=values.buffer_minutes)
+    until = to_utc(search.end) + timedelta(minutes=values.buffer_minutes)
     if blocked_from and min(blocked_from) < until:
         return False
     return not spans or peak_of(spans, search.start, until) + search.quantity <= values.quantity

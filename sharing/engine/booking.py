@@ -185,7 +185,7 @@ def check_slots(slots: list[Slot], request: BookingRequest, user: User, now: dat
 def calendar_for(slot: Slot) -> ResourceCalendar:
     """What holds the resource during the slot, read over no more than the longest
     occupancy: a longer slot is refused (too_long) whatever the calendar holds."""
-    end = min(slot.blocks_until, slot.start + LONGEST_OCCUPANCY)
+    end = min(slot.blocks_until, to_utc(slot.start) + LONGEST_OCCUPANCY)
     return load_calendar(slot.resource.id, slot.start, max(slot.start, end),
                          slot.resource.longest_booking_minutes)
 

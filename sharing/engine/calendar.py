@@ -15,7 +15,7 @@ from sqlalchemy import Integer, String, cast, func, literal, null, select, union
 
 from sharing.core.database import UTCDateTime, among
 from sharing.core.extensions import db
-from sharing.engine.times import Interval, merge
+from sharing.engine.times import Interval, merge, to_utc
 from sharing.models import (
     BUSY_PIECE_MINUTES,
     HOLDING_STATUSES,
@@ -161,7 +161,8 @@ def overlapping(ids: list[int], start: datetime, end: datetime, lookback: int) -
     """SQL: holding bookings of these resources whose occupancy overlaps [start, end), read
     on `ix_booking_resource_starts` from `lookback` minutes before the window."""
     return (among(Booking.resource_id, ids),
-            Booking.starts_at >= start - timedelta(minutes=lookback), Booking.starts_at < end,
+            Booking.starts_at >= to_utc(start) - timedelta(minutes=lookback),
+            Booking.starts_at < end,
             Booking.blocks_until > start, Booking.status.in_(HOLDING_STATUSES))
 
 
@@ -205,9 +206,9 @@ def find_holders(bounds: dict[int, Bounds], start: datetime, end: datetime) -> H
         lookbacks[bound.buffer, bound.spare] = max(lookbacks[bound.buffer, bound.spare],
                                                    bound.longest)
     ids = list(bounds)
-    until = end + timedelta(minutes=max(bound.buffer for bound in bounds.values()))
+    until = to_utc(end) + timedelta(minutes=max(bound.buffer for bound in bounds.values()))
     arms = [select(Booking.resource_id, *(booking_span if spare else NO_SPAN))
-            .where(*overlapping(group, start, end + timedelta(minutes=buffer),
+            .where(*overlapping(group, start, to_utc(end) + timedelta(minutes=buffer),
                                 lookbacks[buffer, spare]))
             for (buffer, spare), group in groups.items()]
     arms += [select(Closure.resource_id, Closure.starts_at, Closure.ends_at, NO_UNITS)
@@ -266,7 +267,7 @@ def find_external_busy(resource_ids: Iterable[int], start: datetime, end: dateti
 
 def external_overlapping(ids: list[int], start: datetime, end: datetime) -> tuple:
     return (among(ExternalBusy.resource_id, ids),
-            ExternalBusy.starts_at >= start - timedelta(minutes=BUSY_PIECE_MINUTES),
+            ExternalBusy.starts_at >= to_utc(start) - timedelta(minutes=BUSY_PIECE_MINUTES),
             ExternalBusy.starts_at < end, ExternalBusy.ends_at > start)
 
 

@@ -13,7 +13,14 @@ from typing import Any
 from sharing.engine.calendar import ResourceCalendar
 from sharing.engine.policy import LONGEST_BOOKING_MINUTES
 from sharing.engine.quotas import QuotaLedger, quota_conflicts
-from sharing.engine.times import is_covered, is_nonexistent, is_on_grid, open_intervals, zone
+from sharing.engine.times import (
+    is_covered,
+    is_nonexistent,
+    is_on_grid,
+    open_intervals,
+    to_utc,
+    zone,
+)
 from sharing.models import Resource, User
 from sharing.services.permissions import can_book
 
@@ -48,7 +55,7 @@ class Slot:
 
     @property
     def blocks_until(self) -> datetime:
-        return self.end + timedelta(minutes=self.resource.buffer_minutes)
+        return to_utc(self.end) + timedelta(minutes=self.resource.buffer_minutes)
 
 
 def interval_conflicts(slot: Slot) -> list[Conflict]:
