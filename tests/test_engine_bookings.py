@@ -53,6 +53,15 @@ def test_a_changeover_across_the_skipped_hour_lasts_its_minutes(scene):
         book(scene.member, scene.request("2027-03-28 03:30", "2027-03-28 04:00"), now=NOW)
 
 
+def test_a_changeover_across_the_repeated_hour_lasts_its_minutes(scene):
+    """In October the wall clock goes through 02:00-03:00 twice: 01:30 summer time + 90
+    minutes is 02:00 winter time (01:00 UTC), not 03:00 (02:00 UTC)."""
+    scene.room.buffer_minutes = 90
+    db.session.commit()
+    first = book(scene.member, scene.request("2027-10-31 00:30", "2027-10-31 01:30"), now=NOW)
+    assert first.bookings[0].blocks_until == datetime(2027, 10, 31, 1, 0, tzinfo=UTC)
+
+
 def test_weekly_series_keeps_local_time_across_both_dst_changes(scene):
     # Tuesdays 10:00-11:00 from 16 March to 9 November 2027 (clocks change 28 March and
     # 31 October).
