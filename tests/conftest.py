@@ -221,7 +221,7 @@ def make_app(database_url: str, instance_path, **config):
         "SERVER_NAME": "sharing.test",
         "BASE_URL": "http://sharing.test",
         # One iteration: tests sign in and set passwords by the hundred, and scrypt took a
-        # twentieth of the suite's time. test_security checks production's scrypt.
+        # twentieth of the suite's time. test_production checks production's scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
     settings.update(config)

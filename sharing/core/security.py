@@ -1,8 +1,6 @@
 """The perimeter: security headers on every response, the client's real address behind
 reverse proxies, and how passwords are hashed."""
 
-import hashlib
-import re
 from functools import cache
 
 from flask import Flask, Response, current_app
@@ -19,8 +17,6 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 HSTS = "max-age=31536000; includeSubDomains"
-# The methods Werkzeug knows, with their optional parameters.
-PASSWORD_HASH_METHODS = re.compile(r"scrypt(:\d+:\d+:\d+)?|pbkdf2(:(?P<digest>\w+)(:\d+)?)?")
 
 
 def add_security_headers(response: Response) -> Response:
@@ -50,12 +46,14 @@ def _hash_once(password: str, method: str) -> str:
 
 
 def require_known_password_hash_method(app: Flask) -> None:
-    """A method Werkzeug does not know would fail every sign-in: refuse to start instead."""
+    """A method Werkzeug refuses would fail every sign-in: refuse to start instead. Tried
+    once per method and process (its hash is kept), by Werkzeug itself."""
     method = app.config["PASSWORD_HASH_METHOD"]
-    known = PASSWORD_HASH_METHODS.fullmatch(method)
-    if not known or (known["digest"] and known["digest"] not in hashlib.algorithms_available):
-        raise RuntimeError(f"PASSWORD_HASH_METHOD {method!r} is not a method of Werkzeug's: "
-                           "scrypt[:n:r:p] or pbkdf2[:digest[:iterations]]")
+    try:
+        _hash_once("", method)
+    except (TypeError, ValueError) as refused:
+        raise RuntimeError(f"PASSWORD_HASH_METHOD {method!r}: {refused} (Werkzeug's methods: "
+                           "scrypt[:n:r:p] or pbkdf2[:digest[:iterations]])") from refused
 
 
 def init_app(app: Flask) -> None:
