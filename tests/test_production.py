@@ -122,7 +122,7 @@ def test_passwords_are_hashed_with_scrypt_unless_configured(tmp_path):
 
 
 @pytest.mark.parametrize("method", ["md5", "pbkdf2:nodigest", "scrypt:1", "pbkdf2:sha256:x",
-                                    "pbkdf2:sha256:0", "scrypt:3:8:1", ""])
+                                    "pbkdf2:sha256:0", "scrypt:3:8:1", "", 123])
 def test_an_unknown_password_hash_method_refuses_to_start(tmp_path, method):
     with pytest.raises(RuntimeError, match="PASSWORD_HASH_METHOD"):
         make_app("sqlite://", tmp_path / "inst", PASSWORD_HASH_METHOD=method)

@@ -51,7 +51,7 @@ def require_known_password_hash_method(app: Flask) -> None:
     method = app.config["PASSWORD_HASH_METHOD"]
     try:
         _hash_once("", method)
-    except (TypeError, ValueError) as refused:
+    except (AttributeError, TypeError, ValueError) as refused:
         raise RuntimeError(f"PASSWORD_HASH_METHOD {method!r}: {refused} (Werkzeug's methods: "
                            "scrypt[:n:r:p] or pbkdf2[:digest[:iterations]])") from refused
 
