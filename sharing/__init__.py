@@ -50,7 +50,16 @@ def create_app(config: dict | None = None, instance_path: str | os.PathLike | No
 
 
 def init_extensions(app: Flask) -> None:
-    from sharing.core import database, errors, i18n, limits, observability, outage, security
+    from sharing.core import (
+        assets,
+        database,
+        errors,
+        i18n,
+        limits,
+        observability,
+        outage,
+        security,
+    )
     from sharing.services import (
         accounts,  # noqa: F401  (registers the user loader)
         notifications,  # noqa: F401  (booking changes queue mail)
@@ -67,6 +76,7 @@ def init_extensions(app: Flask) -> None:
     i18n.init_app(app, babel)
     errors.init_app(app)
     outage.init_app(app)
+    assets.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

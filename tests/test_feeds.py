@@ -315,7 +315,7 @@ def test_account_page_lists_each_feed_with_a_webcal_link(login, scene):
     assert organisation_feed_url(scene.member, scene.booker.id) in html
     assert personal.replace("http://", "webcal://") in html
     assert "Thunderbird" in html and "Outlook" in html and "Google" in html
-    assert 'src="/static/copy.js"' in html and "<script>" not in html
+    assert 'src="/static/copy.js?v=' in html and "<script>" not in html
 
 
 def test_regenerating_from_the_account_page_revokes_the_old_urls(client, login, scene):

@@ -132,7 +132,7 @@ def test_the_token_example_shows_its_placeholder(client, login, create_user, lan
 
 def test_every_page_links_the_favicon(client):
     page = client.get("/login").text
-    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in page
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg?v=' in page
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert b"<svg" in icon.data
