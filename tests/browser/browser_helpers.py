@@ -48,11 +48,12 @@ def inject_axe(page) -> None:
     assert "exceptionDetails" not in answer, answer["exceptionDetails"]
 
 
-def sign_in(page, email: str) -> None:
-    """`email` signed in (a demo account), the browser on the home page, as after the
-    login form: the session cookie is the one the form's `login_user` would have given this
-    browser (its address and user agent, for Flask-Login's session protection), made by
-    the application without the password check (scrypt) and the form's two pages.
+def sign_in(page, email: str, then: str | None = "/") -> None:
+    """`email` signed in (a demo account), the browser on the page `then` (by default the
+    home page, as after the login form; None: where it was, for a test that goes on to
+    several pages). The session cookie is the one the form's `login_user` would have given
+    this browser (its address and user agent, for Flask-Login's session protection), made
+    by the application without the password check (scrypt) and the form's two pages.
     test_browser_booking.py signs in through the form itself."""
     app = current_app._get_current_object()
     with Session(db.engine) as reading:
@@ -67,4 +68,5 @@ def sign_in(page, email: str) -> None:
     page.context.add_cookies([{
         "name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": page.server,
         "httpOnly": True, "sameSite": "Lax"}])
-    page.goto("/")
+    if then:
+        page.goto(then)

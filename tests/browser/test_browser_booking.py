@@ -74,8 +74,7 @@ def test_member_signs_in_books_a_room_and_finds_it(page):
 def test_member_copies_a_feed_address_and_subscribes_to_a_resource(page):
     """The copy buttons come from static/copy.js (no inline script), in the page's words."""
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    sign_in(page, "lea.martin@example.org")
-    page.goto("/account/")
+    sign_in(page, "lea.martin@example.org", then="/account/")
     field = page.locator("input[data-copy]").first
     copy = page.locator("input[data-copy] + button").first
     assert copy.locator("span").first.inner_text() == field.get_attribute("data-copy")

@@ -95,8 +95,7 @@ def test_coordinator_filters_exports_and_prints_the_report(page, size):
 @SIZES
 def test_member_reads_her_organisations_account_and_statement(page, size):
     page.set_viewport_size(size)
-    sign_in(page, "nadia.girard@example.org")
-    page.goto("/organisations/pole-centre-isere/")
+    sign_in(page, "nadia.girard@example.org", then="/organisations/pole-centre-isere/")
     page.get_by_role("link", name="Crédits : solde").click()
     page.wait_for_load_state()
     assert "Pôle Solidaire du Centre Isère" in page.get_by_role("heading", level=1).inner_text()
@@ -121,8 +120,7 @@ def test_member_reads_her_organisations_account_and_statement(page, size):
 @SIZES
 def test_coordinator_reads_the_credit_pages(page, size):
     page.set_viewport_size(size)
-    sign_in(page, "claire.dumas@example.org")
-    page.goto("/credits/")
+    sign_in(page, "claire.dumas@example.org", then="/credits/")
     assert page.get_by_role("link", name="La Fabrique, tiers-lieu de Saint-Marcellin").count() == 1
     assert_readable(page)
     page.get_by_role("link", name="La Fabrique, tiers-lieu de Saint-Marcellin").click()

@@ -46,7 +46,6 @@ def wall(booking: Booking) -> datetime:
 def test_find_a_free_room_and_book_it_in_two_taps(page, screen):
     page.set_viewport_size(screen)
     sign_in(page, "karim.haddad@example.org")  # one organisation: nothing more to choose
-    page.goto("/")
     assert serious_accessibility_violations(page) == []
     day = tuesday_in(4)
     search = page.locator("form.free-search")
@@ -76,8 +75,7 @@ def test_find_a_free_room_and_book_it_in_two_taps(page, screen):
 @SCREENS
 def test_the_catalogue_carries_the_search_and_passes_axe(page, screen):
     page.set_viewport_size(screen)
-    sign_in(page, "karim.haddad@example.org")
-    page.goto("/rooms")
+    sign_in(page, "karim.haddad@example.org", then="/rooms")
     assert page.locator("form.free-search [name=free-kind]").input_value() == "room"
     assert serious_accessibility_violations(page) == []
     assert page.csp_violations == []
@@ -90,8 +88,8 @@ def test_approve_several_requests_at_once(page, screen, app):
     pending = [b.id for b in db.session.scalars(select(Booking).filter_by(
         resource_id=van.id, status="pending").order_by(Booking.starts_at))]
     assert len(pending) >= 3
-    sign_in(page, "julien.faure@example.org")  # manages the pâtisserie, which owns the van
-    page.goto("/bookings/approvals")
+    # Julien manages the pâtisserie, which owns the van.
+    sign_in(page, "julien.faure@example.org", then="/bookings/approvals")
     assert serious_accessibility_violations(page) == []
     for ident in pending[:2]:
         page.locator(f"#pick-{ident}").check()
@@ -114,8 +112,7 @@ def test_a_series_with_one_clashing_date_is_booked_with_skip(page, screen, creat
     clash = datetime.combine(first + timedelta(weeks=1), time(10), tzinfo=PARIS)
     create_booking(room, demo(Organisation, slug="ressourcerie-voironnais"),
                    demo(User, email="marc.perrin@example.org"), clash, title="Déjà pris")
-    sign_in(page, "karim.haddad@example.org")
-    page.goto("/bookings/new?resource=salle-chartreuse")
+    sign_in(page, "karim.haddad@example.org", then="/bookings/new?resource=salle-chartreuse")
     page.locator("input[name=date]").fill(first.isoformat())
     page.locator("input[name=start_time]").fill("10:00")
     page.locator("input[name=end_time]").fill("11:00")

@@ -35,8 +35,7 @@ def iso_week(day: date) -> str:
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_tap_a_free_hour_on_the_week_grid_and_book_it(page, size):
     page.set_viewport_size(size)
-    sign_in(page, "lea.martin@example.org")
-    page.goto(f"/rooms/{ROOM}?week={iso_week(next_monday())}")
+    sign_in(page, "lea.martin@example.org", then=f"/rooms/{ROOM}?week={iso_week(next_monday())}")
     free = page.locator(".tg-free a").first
     asked = parse_qs(urlsplit(free.get_attribute("href")).query)
     free.click()
@@ -60,9 +59,9 @@ def test_tap_a_free_hour_on_the_week_grid_and_book_it(page, size):
 
 
 def test_the_form_timeline_follows_the_date_chosen(page):
-    sign_in(page, "lea.martin@example.org")
     monday = next_monday()
-    page.goto(f"/bookings/new?resource={ROOM}&date={monday.isoformat()}")
+    sign_in(page, "lea.martin@example.org",
+            then=f"/bookings/new?resource={ROOM}&date={monday.isoformat()}")
     heading = page.locator("#day-timeline h3")
     assert heading.inner_text().startswith("lundi")
     page.locator("#date").fill((monday + timedelta(days=5)).isoformat())
@@ -76,7 +75,7 @@ def test_the_form_timeline_follows_the_date_chosen(page):
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_pages_showing_time_have_no_serious_accessibility_violation(page, size):
     page.set_viewport_size(size)
-    sign_in(page, "lea.martin@example.org")
+    sign_in(page, "lea.martin@example.org", then=None)
     monday = next_monday()
     for path in (f"/rooms/{ROOM}?week={iso_week(monday)}",
                  f"/bookings/new?resource={ROOM}&date={monday.isoformat()}",
@@ -88,8 +87,8 @@ def test_pages_showing_time_have_no_serious_accessibility_violation(page, size):
 
 
 def test_the_planning_prints_on_a4_landscape_without_its_controls(page):
-    sign_in(page, "lea.martin@example.org")
-    page.goto(f"/bookings/planning?week={iso_week(next_monday())}")
+    sign_in(page, "lea.martin@example.org",
+            then=f"/bookings/planning?week={iso_week(next_monday())}")
     pdf = page.pdf(prefer_css_page_size=True)
     assert b"/MediaBox [0 0 841.91998 594.95996]" in pdf  # 297 x 210 mm, in points
     page.emulate_media(media="print")

@@ -49,8 +49,7 @@ def test_member_moves_a_booking_then_takes_an_alternative(page, viewport):
     page.set_viewport_size(viewport)
     day = next_weeks_tuesday()
     booking_id = booking_of_lea(day).id
-    sign_in(page, "lea.martin@example.org")
-    page.goto(f"/bookings/{booking_id}")
+    sign_in(page, "lea.martin@example.org", then=f"/bookings/{booking_id}")
     page.get_by_role("link", name="Modifier").click()
     page.wait_for_load_state()
     assert page.url.endswith(f"/bookings/{booking_id}/edit")

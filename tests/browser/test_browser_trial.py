@@ -31,7 +31,7 @@ OVERFLOWS = """() => {
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
 def test_catalogue_cards_fit_their_column_and_the_page(page, viewport):
     page.set_viewport_size(viewport)
-    sign_in(page, "lea.martin@example.org")
+    sign_in(page, "lea.martin@example.org", then=None)
     for catalogue in ("/rooms", "/expertise", "/equipment", "/staff"):
         page.goto(catalogue)
         assert page.locator(".cards > li").count() >= 2, catalogue
@@ -48,7 +48,7 @@ def test_a_long_unbroken_title_wraps_on_a_phone(page, create_booking):
                                                              microsecond=0)
     booking = create_booking(room, pastry, lea, start, title=("Ateliernavigateur" * 12)[:200])
     assert len(booking.title) == 200 and " " not in booking.title
-    sign_in(page, "lea.martin@example.org")
+    sign_in(page, "lea.martin@example.org", then=None)
     for path in (f"/bookings/{booking.id}", "/bookings/", "/"):
         page.goto(path)
         assert page.get_by_text(booking.title[:40], exact=False).count() >= 1, path
@@ -60,7 +60,7 @@ def test_a_long_unbroken_title_wraps_on_a_phone(page, create_booking):
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
 def test_administration_pages_are_accessible(page, viewport):
     page.set_viewport_size(viewport)
-    sign_in(page, "claire.dumas@example.org")
+    sign_in(page, "claire.dumas@example.org", then=None)
     for path in ("/admin/", "/admin/people/", "/admin/people/?q=martin", "/admin/resources/",
                  "/admin/organisations/"):
         page.goto(path)
@@ -79,8 +79,7 @@ def is_active(email: str) -> bool:
 
 def test_the_coordinator_deactivates_and_reactivates_someone(page):
     page.set_viewport_size(DESKTOP)
-    sign_in(page, "claire.dumas@example.org")
-    page.goto("/admin/people/")
+    sign_in(page, "claire.dumas@example.org", then="/admin/people/")
     page.locator("#people-search").fill("karim")
     with page.expect_navigation():
         page.locator("form[role=search] button").click()
