@@ -29,7 +29,7 @@ from sharing.services.feeds import (
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 bp.add_app_template_filter(webcal, "webcal")
 
-TOKEN = "string(length=43)"
+TOKEN = "string(length=43)"  # nosec B105 (a URL converter, not a secret)
 TOKEN_IN_PATH = re.compile(r"/feeds/(?!public/)[A-Za-z0-9_-]{43}")
 # Request lines (Werkzeug, gunicorn, our own `sharing.requests`) and Flask's "Exception on
 # <path>" (the app's logger). A logger's filters do not see its children's records.

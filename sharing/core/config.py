@@ -72,7 +72,7 @@ DEFAULTS = {
     # Werkzeug's method for new password hashes ("scrypt" or "pbkdf2", with optional
     # parameters, e.g. "pbkdf2:sha256:600000"). A stored hash names its own method, so a
     # change applies to each account as its password is next set.
-    "PASSWORD_HASH_METHOD": "scrypt",
+    "PASSWORD_HASH_METHOD": "scrypt",  # nosec B105 (a method's name)
     # Wrong passwords in a row before an account is locked; the lock then doubles.
     "LOCKOUT_THRESHOLD": 5,
     "LOCKOUT_FIRST_MINUTES": 1,
