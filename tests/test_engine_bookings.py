@@ -22,6 +22,7 @@ from sharing.engine import (
     get_availability,
 )
 from sharing.models import Booking, Closure
+from sharing.services.bookings import count_bookings_during, find_bookings
 
 
 def stored(status=None):
@@ -41,6 +42,16 @@ def test_a_long_booking_before_the_clocks_go_forward_holds_the_slots_after_them(
     with pytest.raises(BookingRefused) as refused:
         book(scene.member, later, now=NOW)
     assert [c.code for c in refused.value.conflicts] == ["capacity"]
+
+
+def test_the_booking_lists_look_back_in_real_time_over_the_skipped_hour(scene):
+    """The lists' look back for long bookings, from wall-clock times as the pages hold
+    them: 03:30 less the longest booking (4 hours) is 22:30 the evening before in real
+    time, 23:30 on the wall clock, which missed the booking started at 23:00."""
+    made = book(scene.member, scene.request("2027-03-27 23:00", "2027-03-28 04:00"), now=NOW)
+    later = scene.request("2027-03-28 03:30", "2027-03-28 04:30")
+    assert find_bookings(scene.member, later.start, later.end) == made.bookings
+    assert count_bookings_during(scene.room, later.start, later.end) == 1
 
 
 def test_a_changeover_across_the_skipped_hour_lasts_its_minutes(scene):

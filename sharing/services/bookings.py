@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sharing.core.extensions import db
 from sharing.core.validation import is_row_id
 from sharing.engine.calendar import longest_occupancy
+from sharing.engine.times import to_utc
 from sharing.models import HOLDING_STATUSES, Booking, Resource, User
 from sharing.services.paging import PAGE_SIZE, Page, page_of
 from sharing.services.permissions import (
@@ -29,9 +30,10 @@ def visible_bookings_clause(user: User):
 
 
 def overlapping(start: datetime, end: datetime):
-    """SQL filter: bookings overlapping [start, end), read as an index range on starts_at."""
+    """SQL filter: bookings overlapping [start, end), read as an index range on starts_at
+    (looking back in real time: `start` may be a wall-clock time of a page)."""
     return and_(Booking.starts_at < end, Booking.ends_at > start,
-                Booking.starts_at >= start - longest_occupancy())
+                Booking.starts_at >= to_utc(start) - longest_occupancy())
 
 
 def find_bookings(user: User, start: datetime, end: datetime, resource_id: int | None = None,
