@@ -34,7 +34,8 @@ def add_digest(endpoint: str, values: dict) -> None:
 def cache_if_digest_matches(response: Response) -> Response:
     if request.endpoint == "static" and response.status_code in (200, 304):
         filename = (request.view_args or {}).get("filename", "")
-        if request.args.get("v") == static_digest(current_app.static_folder, filename):
+        digest = static_digest(current_app.static_folder, filename)
+        if digest and request.args.get("v") == digest:
             response.cache_control.no_cache = None
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
