@@ -47,13 +47,13 @@ def static_digest(folder: str | None, filename: str) -> str | None:
     """The digest of the file's content, or None for no file there. Read again only when
     the file's time or size changes (a file edited while the server runs in debug)."""
     path = safe_join(folder, filename) if folder else None
+    if path is None:
+        return None
     try:
-        found = os.stat(path) if path else None
+        found = os.stat(path)
     except (OSError, ValueError):  # ValueError: a NUL character in the name
         return None
-    if found is None or not S_ISREG(found.st_mode):
-        return None
-    return _digest(path, found.st_mtime_ns, found.st_size)
+    return _digest(path, found.st_mtime_ns, found.st_size) if S_ISREG(found.st_mode) else None
 
 
 @lru_cache(maxsize=256)
