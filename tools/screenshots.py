@@ -59,7 +59,8 @@ def sign_in(page) -> None:
 
 
 def take(base_url: str, out: Path) -> None:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    chromium = (shutil.which("chromium-headless-shell") or shutil.which("chromium")
+                or "/usr/bin/chromium")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         context = browser.new_context(locale="fr-FR", base_url=base_url,
