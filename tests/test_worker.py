@@ -52,7 +52,9 @@ def worker_process(app, once: bool = True, **config) -> subprocess.Popen:
     server."""
     settings = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                 "SECRET_KEY": "test-secret", "BASE_URL": "http://sharing.test",
-                "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": app.config["MAIL_PORT"], **config}
+                "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": app.config["MAIL_PORT"],
+                # checked by one hash at start-up: the tests' cheap method, not scrypt
+                "PASSWORD_HASH_METHOD": app.config["PASSWORD_HASH_METHOD"], **config}
     env = {**os.environ, "SHARING_INSTANCE_PATH": app.instance_path,
            **{f"SHARING_{key}": str(value) for key, value in settings.items()}}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "sharing", "worker",
