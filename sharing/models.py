@@ -598,6 +598,12 @@ class CountedResource:
     owner_organisation_id: int
 
 
+def free_cancellation_deadline(starts_at: datetime, free_minutes: int) -> datetime:
+    """Subtracted from the UTC instant: on a zone's time, Python subtracts on the wall
+    clock, an hour off across a night the clocks change."""
+    return starts_at.astimezone(UTC) - timedelta(minutes=free_minutes)
+
+
 def booked_month_rows(fields: dict, sign: int, resource: CountedResource) -> list[dict]:
     """The counts one confirmed or cancelled booking adds (sign 1) or takes away (-1)."""
     key = {"resource_id": fields["resource_id"], "organisation_id": fields["organisation_id"],
@@ -608,7 +614,8 @@ def booked_month_rows(fields: dict, sign: int, resource: CountedResource) -> lis
     except OverflowError:  # a row from before the bounds, at the calendar's very edge:
         return []  # no report can ask for its months (reports end in 2100)
     if fields["status"] == "cancelled":
-        deadline = fields["starts_at"] - timedelta(minutes=resource.free_cancellation_minutes)
+        deadline = free_cancellation_deadline(fields["starts_at"],
+                                              resource.free_cancellation_minutes)
         late = fields["decided_at"] is not None and fields["decided_at"] > deadline
         return [{**key, **zero, "month": parts[0][0], "cancelled": sign,
                  "cancelled_late": sign if late else 0}]

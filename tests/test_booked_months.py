@@ -95,6 +95,21 @@ def test_a_site_on_a_new_clock_counts_its_months_again(scene, create_booking):
     assert kept_counts() == counted_again()
 
 
+def test_a_cancellation_is_late_in_real_time_on_the_night_the_clocks_go_forward(
+        scene, create_booking):
+    """Two hours' free cancellation before 03:30 on 28 March 2027, summer time's first
+    morning in Paris: the deadline is 23:30 UTC (01:30 winter time), not 00:30 UTC, which
+    two hours subtracted on the wall clock give. A decision at midnight UTC is late."""
+    scene.room.free_cancellation_minutes = 120
+    booking = create_booking(scene.room, scene.booker, scene.member,
+                             datetime(2027, 3, 28, 3, 30, tzinfo=ZoneInfo("Europe/Paris")))
+    booking.status, booking.decided_at = "cancelled", datetime(2027, 3, 28, 0, 0, tzinfo=UTC)
+    db.session.commit()
+    [row] = kept_counts()
+    assert row[COUNTS.index("cancelled_late") + 3] == 1
+    assert kept_counts() == counted_again()
+
+
 def booked_hours(bookings, tz: ZoneInfo, start: date, end: date) -> dict:
     """Booking by booking: the hours inside the period per resource and per month."""
     period = (datetime.combine(start, datetime.min.time(), tz),

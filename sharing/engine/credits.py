@@ -9,14 +9,21 @@ the owner need no lock: more credit never crosses a floor.
 """
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
 from sharing.core.database import is_postgresql
 from sharing.core.extensions import db
 from sharing.engine.rules import Conflict, Slot
-from sharing.models import Booking, CreditEntry, CreditSettings, Organisation, Resource
+from sharing.models import (
+    Booking,
+    CreditEntry,
+    CreditSettings,
+    Organisation,
+    Resource,
+    free_cancellation_deadline,
+)
 
 SECONDS_PER_HOUR = 3600
 
@@ -110,8 +117,8 @@ def charge(bookings: list[Booking]) -> None:
 
 def refund_if_in_time(booking: Booking, now: datetime) -> None:
     """Before the resource's free-cancellation deadline both sides are refunded."""
-    deadline = booking.starts_at - timedelta(minutes=booking.resource.free_cancellation_minutes)
-    if now < deadline:
+    if now < free_cancellation_deadline(booking.starts_at,
+                                        booking.resource.free_cancellation_minutes):
         settle(booking, 0, "refund")
 
 
