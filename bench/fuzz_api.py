@@ -106,6 +106,8 @@ def config_with_row_ids(app, email: str, folder: Path) -> Path:
     lines, dictionaries = [CONFIG.read_text(), "[parameters]"], []
     with app.app_context():
         for name, ids in row_ids(find_user_by_email(email)).items():
+            if not ids:  # schemathesis refuses an empty dictionary
+                continue
             dictionaries += [f"[dictionaries.{name}]", f"values = {ids}"]
             lines += [f'"{parameter}" = {{ dictionary = "{name}", probability = 0.8 }}'
                       for parameter in ID_PARAMETERS[name]]
