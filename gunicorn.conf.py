@@ -4,6 +4,7 @@ Each value can be overridden on the command line or by the environment variables
 below. The application itself is configured by SHARING_* variables (README).
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -25,3 +26,11 @@ preload_app = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the application logs each request itself, with its request id
 errorlog = "-"
+
+
+def when_ready(server):
+    """After the application is loaded (preload_app), before the first fork: its objects
+    are put out of the collector's reach. Otherwise each collection in each worker writes
+    to every one of them and the system copies their pages into the worker (bench/memory.py:
+    5 workers took 352 MiB of proportional memory, 218 MiB with this)."""
+    gc.freeze()

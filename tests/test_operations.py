@@ -1,8 +1,10 @@
 """What an operator runs: health checks, JSON logs, the gunicorn settings, backups."""
 
+import gc
 import json
 import logging
 import os
+import runpy
 import shutil
 import sqlite3
 import subprocess
@@ -104,6 +106,14 @@ def gunicorn(tmp_path, port, **env) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
                             cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
+
+
+def test_gunicorn_freezes_the_preloaded_application_before_forking():
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["preload_app"] is True
+    gc.unfreeze()  # the test process froze its own objects (conftest.py)
+    settings["when_ready"](None)
+    assert gc.get_freeze_count() > 0
 
 
 @pytest.mark.slow
