@@ -32,5 +32,5 @@ def when_ready(server):
     """After the application is loaded (preload_app), before the first fork: its objects
     are put out of the collector's reach. Otherwise each collection in each worker writes
     to every one of them and the system copies their pages into the worker (bench/memory.py:
-    5 workers took 352 MiB of proportional memory, 218 MiB with this)."""
+    5 workers took 402 MiB of proportional memory, 273 MiB with this)."""
     gc.freeze()

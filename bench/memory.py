@@ -13,7 +13,6 @@ copied) and resident. Prints both, and their ratios.
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -86,7 +85,7 @@ def memory_kib(master: int) -> dict[str, int]:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             name, _, value = line.partition(":")
             if name in totals:
-                totals[name] += int(re.match(r"\s*(\d+)", value)[1])
+                totals[name] += int(value.split()[0])  # "   1234 kB"
     return totals
 
 
